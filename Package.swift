@@ -1,0 +1,29 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// The dependency rule of DESIGN.md section 3 is enforced here: EC2NetCore imports
+// nothing of ours, EC2NetFS only the core, and only the CLI sees everything.
+let package = Package(
+    name: "ec2-netgen",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ec2-netgen", targets: ["ec2-netgen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "EC2NetCore"),
+        .target(name: "EC2NetFS", dependencies: ["EC2NetCore"]),
+        .executableTarget(
+            name: "ec2-netgen",
+            dependencies: [
+                "EC2NetCore", "EC2NetFS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "EC2NetCoreTests", dependencies: ["EC2NetCore", "EC2NetFS"],
+                    exclude: []),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,77 @@
+extension PlanOptions {
+    /// Applies configuration files in order (main file, then `.conf.d/*.conf` sorted), as
+    /// systemd does: later files override earlier ones. Unknown sections and keys are errors
+    /// naming file, line and key, because a typo that silently does nothing is how an
+    /// opt-out fails on a fleet.
+    public mutating func apply(configText text: String, file: String) throws(InputError) {
+        for section in try INIParser.parse(text, file: file) {
+            switch section.name {
+            case "Defaults":
+                for entry in section.entries {
+                    switch entry.key {
+                    case "MainTableDefaultRoute": defaults.mainTableDefaultRoute = try boolean(entry, file)
+                    case "AddressesFromPrefixes": defaults.addressesFromPrefixes = try boolean(entry, file)
+                    default: throw unknownKey(entry, section: section.name, file: file)
+                    }
+                }
+            case "Interface":
+                overrides.append(try interfaceOverride(section, file: file))
+            default:
+                throw .config(file: file, line: section.line, message: "unknown section [\(section.name)]")
+            }
+        }
+    }
+
+    private func interfaceOverride(_ section: INIParser.Section, file: String) throws(InputError) -> InterfaceOverride {
+        var selector: InterfaceSelector?
+        var override = InterfaceOverride(selector: .linkName(""))
+        for entry in section.entries {
+            switch entry.key {
+            case "MACAddress", "InterfaceId", "Name":
+                guard selector == nil else {
+                    throw .config(file: file, line: entry.line, message: "[Interface] takes exactly one of MACAddress=, InterfaceId=, Name=")
+                }
+                selector = try parseSelector(entry, file: file)
+            case "Managed": override.managed = try boolean(entry, file)
+            case "MainTableDefaultRoute": override.mainTableDefaultRoute = try boolean(entry, file)
+            case "AddressesFromPrefixes": override.addressesFromPrefixes = try boolean(entry, file)
+            default: throw unknownKey(entry, section: section.name, file: file)
+            }
+        }
+        guard let selector else {
+            throw .config(file: file, line: section.line, message: "[Interface] needs MACAddress=, InterfaceId= or Name=")
+        }
+        override.selector = selector
+        return override
+    }
+
+    private func parseSelector(_ entry: INIParser.Entry, file: String) throws(InputError) -> InterfaceSelector {
+        switch entry.key {
+        case "MACAddress":
+            guard let mac = MACAddress(entry.value) else { throw badValue(entry, "a MAC address", file) }
+            return .mac(mac)
+        case "InterfaceId":
+            guard isIdentifier(entry.value, prefix: "eni-") else { throw badValue(entry, "an ENI id (eni-…)", file) }
+            return .interfaceID(entry.value)
+        default:
+            guard Link.isValidName(entry.value) else { throw badValue(entry, "an interface name", file) }
+            return .linkName(entry.value)
+        }
+    }
+
+    private func boolean(_ entry: INIParser.Entry, _ file: String) throws(InputError) -> Bool {
+        switch entry.value.lowercased() {
+        case "yes", "true", "on", "1": return true
+        case "no", "false", "off", "0": return false
+        default: throw badValue(entry, "a boolean (yes/no)", file)
+        }
+    }
+
+    private func badValue(_ entry: INIParser.Entry, _ expected: String, _ file: String) -> InputError {
+        .config(file: file, line: entry.line, message: "\(entry.key)=\(quoted(entry.value)) is not \(expected)")
+    }
+
+    private func unknownKey(_ entry: INIParser.Entry, section: String, file: String) -> InputError {
+        .config(file: file, line: entry.line, message: "unknown key \(entry.key)= in [\(section)]")
+    }
+}

@@ -1,0 +1,134 @@
+/// The IMDS paths the parser reads, relative to `/latest/`.
+enum MetadataPath {
+    static let metaData = "meta-data"
+    static let macs = ["meta-data", "network", "interfaces", "macs"]
+}
+
+/// Turns a metadata document into a typed `Instance`: the first step of parse → plan →
+/// render. Every string is parsed here into a typed value or rejected with its IMDS path;
+/// nothing textual from IMDS travels further, which is what keeps hostile values
+/// (newlines, `[Section]` text) out of rendered files.
+public func parse(_ document: MetadataDocument) throws(InputError) -> Instance {
+    let macText = try document.body([MetadataPath.metaData, "mac"])
+    guard let macText else { throw .missingKey(path: "meta-data/mac") }
+    guard let primaryMAC = MACAddress(macText) else {
+        throw .invalidValue(path: "meta-data/mac", value: macText, expected: "a MAC address")
+    }
+    var instanceID: String?
+    if let text = try document.body([MetadataPath.metaData, "instance-id"]) {
+        guard isIdentifier(text, prefix: "i-") else {
+            throw .invalidValue(path: "meta-data/instance-id", value: text, expected: "an instance id (i-…)")
+        }
+        instanceID = text
+    }
+    var interfaces: [NetworkInterface] = []
+    let directory = try document.directory(MetadataPath.macs)
+    for key in directory.keys.sorted() {
+        let path = (MetadataPath.macs + [key]).joined(separator: "/")
+        guard let mac = MACAddress(key) else {
+            throw .invalidValue(path: path, value: key, expected: "a MAC address")
+        }
+        if interfaces.contains(where: { $0.mac == mac }) { throw .duplicateMAC(mac) }
+        interfaces.append(try parseInterface(mac: mac, key: key, document: document))
+    }
+    interfaces.sort { $0.mac < $1.mac }
+    guard interfaces.contains(where: { $0.mac == primaryMAC }) else {
+        throw .missingKey(path: (MetadataPath.macs + [macText]).joined(separator: "/"))
+    }
+    try checkAddressesUnique(interfaces)
+    return Instance(instanceID: instanceID, primaryMAC: primaryMAC, interfaces: interfaces)
+}
+
+/// Parses one `macs/<key>/` directory.
+private func parseInterface(mac: MACAddress, key: String, document: MetadataDocument) throws(InputError)
+    -> NetworkInterface
+{
+    let base = MetadataPath.macs + [key]
+    let reader = LeafReader(document: document, base: base)
+    var interface = NetworkInterface(mac: mac)
+    interface.networkCard = try reader.single("network-card", expected: "a network card number 0–99") {
+        parseDecimal($0, max: 99)
+    }
+    interface.interfaceID = try reader.single("interface-id", expected: "an interface id (eni-…)") {
+        isIdentifier($0, prefix: "eni-") ? $0 : nil
+    }
+    interface.privateIPv4s = try reader.list("local-ipv4s", expected: "an IPv4 address") { IPv4Address($0) }
+    interface.ipv6s = try reader.list("ipv6s", expected: "an IPv6 address") { parseRoutableIPv6($0) }
+    interface.ipv4Prefixes = try reader.list("ipv4-prefix", expected: "an IPv4 prefix") { parsePrefix($0, .ipv4) }
+    interface.ipv6Prefixes = try reader.list("ipv6-prefix", expected: "an IPv6 prefix") { parsePrefix($0, .ipv6) }
+    interface.subnetIPv4CIDR = try reader.single("subnet-ipv4-cidr-block", expected: "an IPv4 prefix") {
+        parsePrefix($0, .ipv4)
+    }
+    interface.subnetIPv6CIDRs = try reader.list("subnet-ipv6-cidr-blocks", expected: "an IPv6 prefix") {
+        parsePrefix($0, .ipv6)
+    }
+    interface.vpcIPv4CIDRs = try reader.list("vpc-ipv4-cidr-blocks", expected: "an IPv4 prefix") {
+        parsePrefix($0, .ipv4)
+    }
+    interface.vpcIPv6CIDRs = try reader.list("vpc-ipv6-cidr-blocks", expected: "an IPv6 prefix") {
+        parsePrefix($0, .ipv6)
+    }
+    interface.elasticIPs = try parseAssociations(reader: reader)
+    interface.deviceNumber = try reader.single("device-number", expected: "a device number 0–99") {
+        // Table ids are 10000 + 100·card + device: a device number of 100 or more would
+        // collide with the next card's tables, so it is rejected rather than wrapped.
+        parseDecimal($0, max: 99)
+    }
+    if interface.deviceNumber == nil && interface.hasAddresses {
+        throw .missingKey(path: (base + ["device-number"]).joined(separator: "/"))
+    }
+    return interface
+}
+
+/// Elastic IP associations: `ipv4-associations/<public-ip>` holds the private IP.
+private func parseAssociations(reader: LeafReader) throws(InputError) -> [ElasticIP] {
+    let path = reader.base + ["ipv4-associations"]
+    var associations: [ElasticIP] = []
+    for key in try reader.document.directory(path).keys.sorted() {
+        let keyPath = (path + [key]).joined(separator: "/")
+        guard let publicIP = IPv4Address(key) else {
+            throw .invalidValue(path: keyPath, value: key, expected: "an IPv4 address")
+        }
+        let privateIP = try LeafReader(document: reader.document, base: path).single(key, expected: "an IPv4 address") {
+            IPv4Address($0)
+        }
+        if let privateIP { associations.append(ElasticIP(publicIP: publicIP, privateIP: privateIP)) }
+    }
+    return associations
+}
+
+/// An IPv6 address that can be routed as IPv6: IPv4-mapped addresses name IPv4 hosts and
+/// would produce rules that never match, so they are rejected.
+private func parseRoutableIPv6(_ text: String) -> IPv6Address? {
+    guard let address = IPv6Address(text), !address.isIPv4Mapped else { return nil }
+    return address
+}
+
+/// A prefix of the given family.
+private func parsePrefix(_ text: String, _ family: IPFamily) -> IPPrefix? {
+    guard let prefix = IPPrefix(text), prefix.family == family else { return nil }
+    if case .v6(let address) = prefix.address, address.isIPv4Mapped { return nil }
+    return prefix
+}
+
+/// AWS identifiers: a fixed prefix, then 1–32 lowercase hex digits.
+func isIdentifier(_ text: String, prefix: String) -> Bool {
+    guard text.hasPrefix(prefix) else { return false }
+    let rest = text.utf8.dropFirst(prefix.utf8.count)
+    return (1...32).contains(rest.count)
+        && rest.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
+}
+
+/// One address must belong to one ENI: the rules for it could only send it out of one.
+private func checkAddressesUnique(_ interfaces: [NetworkInterface]) throws(InputError) {
+    var owner: [IPAddress: MACAddress] = [:]
+    for interface in interfaces {
+        let addresses = interface.privateIPv4s.map(IPAddress.v4) + interface.ipv6s.map(IPAddress.v6)
+        for address in addresses {
+            if let first = owner[address] {
+                throw .duplicateAddress(address, macs: [first, interface.mac])
+            }
+            owner[address] = interface.mac
+        }
+    }
+}

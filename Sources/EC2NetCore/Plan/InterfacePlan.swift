@@ -1,0 +1,45 @@
+/// Everything one configured ENI gets: the numbers of DESIGN.md section 5 and the
+/// addresses, routes and rules derived from them. The renderer turns this into a
+/// `.network` and a `.link`; nothing here is text from IMDS.
+public struct InterfacePlan: Equatable, Sendable {
+    /// The ENI's MAC (the `[Match]` key).
+    public var mac: MACAddress
+    /// `eni-…`, when IMDS reported it.
+    public var interfaceID: String?
+    /// Network card (0 when absent).
+    public var card: Int
+    /// Device number.
+    public var device: Int
+    /// Kernel link carrying the ENI; nil when rendering for boot before the link exists.
+    public var linkName: String?
+    /// True for the top-level `mac`.
+    public var isPrimary: Bool
+    /// Route table id, `10000 + 100·card + device`.
+    public var table: Int
+    /// Main-table metric of the DHCP/RA routes, `512 + 100·card + device`.
+    public var metric: Int
+    /// Run DHCPv4 (the ENI has a private IPv4).
+    public var dhcp4: Bool
+    /// Run DHCPv6 and accept RAs (the ENI has an IPv6 address).
+    public var dhcp6: Bool
+    /// Keep the lease's default route in the main table; when false it goes to `table`.
+    public var mainTableDefaultRoute: Bool
+    /// Static addresses: secondary IPv4 as /32, secondary IPv6 as /128, and opt-in
+    /// addresses from delegated prefixes.
+    public var addresses: [IPPrefix]
+    /// Routes of `table`.
+    public var routes: [Route]
+    /// Rules for every address and delegated prefix of the ENI, sorted.
+    public var rules: [RoutingPolicyRule]
+    /// Elastic IPs, for display.
+    public var elasticIPs: [ElasticIP]
+
+    /// `.link` alternative names: the ENI id and `device-number-D.C`, so operators can
+    /// address the link by what the AWS console shows.
+    public var alternativeNames: [String] {
+        var names: [String] = []
+        if let interfaceID { names.append(interfaceID) }
+        names.append("device-number-\(device).\(card)")
+        return names
+    }
+}

@@ -1,0 +1,77 @@
+/// What the operator can change about the plan (`ec2-netgen.conf`), plus how the run was
+/// started.
+public struct PlanOptions: Equatable, Sendable {
+    /// Settings for every ENI unless an `[Interface]` section says otherwise.
+    public var defaults = InterfaceSettings()
+    /// Per-ENI overrides, in file order; later matches win.
+    public var overrides: [InterfaceOverride] = []
+    /// `apply --boot`: render every ENI of the metadata whether or not its link exists
+    /// yet (links appear only during udev coldplug, after the boot service ran).
+    public var includeAbsentLinks = false
+
+    /// Default options: every ENI managed, default routes in main, no prefix addresses.
+    public init() {}
+
+    /// The effective settings for one ENI.
+    public func settings(mac: MACAddress, interfaceID: String?, linkName: String?) -> InterfaceSettings {
+        var result = defaults
+        for override in overrides where override.selector.matches(mac: mac, interfaceID: interfaceID, linkName: linkName) {
+            if let managed = override.managed { result.managed = managed }
+            if let main = override.mainTableDefaultRoute { result.mainTableDefaultRoute = main }
+            if let prefixes = override.addressesFromPrefixes { result.addressesFromPrefixes = prefixes }
+        }
+        return result
+    }
+}
+
+/// The per-ENI knobs, successors of amazon-ec2-net-utils v1's per-interface variables.
+public struct InterfaceSettings: Equatable, Sendable {
+    /// `Managed=` (v1 `EC2SYNC`): false leaves the ENI entirely to someone else.
+    public var managed = true
+    /// `MainTableDefaultRoute=` (v1 `MAINROUTETABLE`): keep the lease's default route in
+    /// the main table (with the ENI's metric) or only in the ENI's own table.
+    public var mainTableDefaultRoute = true
+    /// `AddressesFromPrefixes=` (v1 `EC2PROVISIONPFXIPS`): assign every address of the
+    /// delegated IPv4 prefixes to the link, not just route them.
+    public var addressesFromPrefixes = false
+
+    /// The defaults.
+    public init() {}
+}
+
+/// An `[Interface]` section: which ENI it selects and what it changes.
+public struct InterfaceOverride: Equatable, Sendable {
+    /// The ENI it applies to.
+    public var selector: InterfaceSelector
+    /// `Managed=`, when set.
+    public var managed: Bool?
+    /// `MainTableDefaultRoute=`, when set.
+    public var mainTableDefaultRoute: Bool?
+    /// `AddressesFromPrefixes=`, when set.
+    public var addressesFromPrefixes: Bool?
+
+    /// Creates an override.
+    public init(selector: InterfaceSelector, managed: Bool? = nil, mainTableDefaultRoute: Bool? = nil,
+                addressesFromPrefixes: Bool? = nil) {
+        self.selector = selector
+        self.managed = managed
+        self.mainTableDefaultRoute = mainTableDefaultRoute
+        self.addressesFromPrefixes = addressesFromPrefixes
+    }
+}
+
+/// How an operator names an ENI: by MAC, by ENI id or by link name.
+public enum InterfaceSelector: Equatable, Sendable {
+    case mac(MACAddress)
+    case interfaceID(String)
+    case linkName(String)
+
+    /// True when this selector names the given ENI.
+    public func matches(mac: MACAddress, interfaceID: String?, linkName: String?) -> Bool {
+        switch self {
+        case .mac(let selected): return selected == mac
+        case .interfaceID(let selected): return selected == interfaceID
+        case .linkName(let selected): return selected == linkName
+        }
+    }
+}

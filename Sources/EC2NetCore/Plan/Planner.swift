@@ -1,0 +1,137 @@
+/// Table ids, metrics and rule priorities: the fixed numbers of DESIGN.md section 5.
+/// Operators' runbooks use them, so they live in one place.
+public enum RoutingNumbers {
+    /// `10000 + 100·card + device`, the ids amazon-ec2-net-utils uses.
+    public static func table(card: Int, device: Int) -> Int { 10000 + 100 * card + device }
+    /// `512 + 100·card + device`: below networkd's default 1024 so a configured ENI beats
+    /// one that only matched the catch-all file.
+    public static func metric(card: Int, device: Int) -> Int { 512 + 100 * card + device }
+    /// First band: `from ADDR lookup T suppress_prefixlength 0`.
+    public static func vpcRulePriority(card: Int, device: Int) -> Int { 10000 + 100 * card + device }
+    /// Between the bands: `lookup main suppress_prefixlength 0`, one per family.
+    public static let mainRulePriority = 20000
+    /// Second band: `from ADDR lookup T`.
+    public static func defaultRulePriority(card: Int, device: Int) -> Int { 30000 + 100 * card + device }
+}
+
+/// Joins the instance to the links and applies the routing policy: the second step of
+/// parse → plan → render. Pure; throws only for metadata that cannot be planned at all.
+public func plan(_ instance: Instance, links: [Link], options: PlanOptions) throws(InputError) -> Plan {
+    let primaryHasCard = instance.primary?.networkCard != nil
+    var planned: [InterfacePlan] = []
+    var skipped: [SkippedInterface] = []
+    for interface in instance.interfaces {
+        let isPrimary = interface.mac == instance.primaryMAC
+        let link = enaLink(for: interface.mac, in: links)
+        func skip(_ reason: SkippedInterface.Reason) {
+            skipped.append(SkippedInterface(mac: interface.mac, interfaceID: interface.interfaceID, reason: reason))
+        }
+        let settings = options.settings(mac: interface.mac, interfaceID: interface.interfaceID, linkName: link?.name)
+        guard settings.managed else { skip(.optedOut); continue }
+        if let manager = link?.managedBy, !manager.isEmpty, manager != "io.ec2-netgen" {
+            skip(.managedBy(manager)); continue
+        }
+        guard interface.hasAddresses, let device = interface.deviceNumber else { skip(.noAddresses); continue }
+        if let why = lagSymptom(interface, isPrimary: isPrimary, primaryHasCard: primaryHasCard) {
+            skip(.incomplete(why)); continue
+        }
+        guard link != nil || options.includeAbsentLinks else { skip(.notAttached); continue }
+        planned.append(planInterface(interface, device: device, isPrimary: isPrimary, linkName: link?.name,
+                                     settings: settings))
+    }
+    planned.sort { ($0.card, $0.device) < ($1.card, $1.device) }
+    for (first, second) in zip(planned, planned.dropFirst()) where (first.card, first.device) == (second.card, second.device) {
+        throw .duplicateDevice(card: first.card, device: first.device, macs: [first.mac, second.mac])
+    }
+    var families: Set<IPFamily> = []
+    for interface in planned { for rule in interface.rules { families.insert(rule.family) } }
+    let mainRules = IPFamily.allCases.filter(families.contains).map {
+        RoutingPolicyRule(from: nil, family: $0, table: nil, priority: RoutingNumbers.mainRulePriority,
+                          suppressPrefixLength: 0)
+    }
+    return Plan(instanceID: instance.instanceID, interfaces: planned, mainRules: mainRules, skipped: skipped)
+}
+
+/// The link carrying an ENI. A VLAN or bond can share the ENI's MAC: prefer an ENA-family
+/// driver, then the lowest ifindex (the physical link exists before what stacks on it).
+func enaLink(for mac: MACAddress, in links: [Link]) -> Link? {
+    links.filter { $0.mac == mac }.min { lhs, rhs in
+        let lhsENA = Link.enaDrivers.contains(lhs.driver), rhsENA = Link.enaDrivers.contains(rhs.driver)
+        return lhsENA != rhsENA ? lhsENA : lhs.index < rhs.index
+    }
+}
+
+/// The signs of IMDS lag after a hot attach (DESIGN.md section 7), or nil when the record
+/// looks complete.
+func lagSymptom(_ interface: NetworkInterface, isPrimary: Bool, primaryHasCard: Bool) -> String? {
+    if primaryHasCard && interface.networkCard == nil { return "network-card missing" }
+    if !isPrimary && interface.card == 0 && interface.deviceNumber == 0 {
+        return "device-number 0 on a secondary ENI"
+    }
+    return nil
+}
+
+/// The plan of one ENI.
+private func planInterface(_ interface: NetworkInterface, device: Int, isPrimary: Bool, linkName: String?,
+                           settings: InterfaceSettings) -> InterfacePlan {
+    let card = interface.card
+    let table = RoutingNumbers.table(card: card, device: device)
+    let dhcp4 = !interface.privateIPv4s.isEmpty
+    let dhcp6 = !interface.ipv6s.isEmpty
+
+    // The first address of each family comes from DHCP; the rest are static host
+    // addresses without a prefix route (a /24 static address would become the subnet's
+    // preferred source and steal it from the DHCP address).
+    var addresses = interface.privateIPv4s.dropFirst().map { IPPrefix(host: .v4($0)) }
+        + interface.ipv6s.dropFirst().map { IPPrefix(host: .v6($0)) }
+    if settings.addressesFromPrefixes {
+        let assigned = Set(addresses.map(\.address) + interface.privateIPv4s.map(IPAddress.v4))
+        for prefix in interface.ipv4Prefixes {
+            addresses += prefix.ipv4Hosts.map { IPPrefix(host: .v4($0)) }.filter { !assigned.contains($0.address) }
+        }
+    }
+
+    var routes: [Route] = []
+    if dhcp4 {
+        if let subnet = interface.subnetIPv4CIDR {
+            routes.append(Route(destination: subnet, family: .ipv4, gateway: .onLink, table: table))
+        }
+        for block in interface.vpcIPv4CIDRs {
+            routes.append(Route(destination: block, family: .ipv4, gateway: .dhcp4, table: table))
+        }
+        // Without a main-table default the lease's own default route lands in `table`
+        // (DHCPv4 RouteTable=), so a second one here would be a duplicate.
+        if settings.mainTableDefaultRoute {
+            routes.append(Route(destination: nil, family: .ipv4, gateway: .dhcp4, table: table))
+        }
+    }
+    if dhcp6 {
+        for subnet in interface.subnetIPv6CIDRs {
+            routes.append(Route(destination: subnet, family: .ipv6, gateway: .onLink, table: table))
+        }
+        for block in interface.vpcIPv6CIDRs {
+            routes.append(Route(destination: block, family: .ipv6, gateway: .ipv6RA, table: table))
+        }
+        if settings.mainTableDefaultRoute {
+            routes.append(Route(destination: nil, family: .ipv6, gateway: .ipv6RA, table: table))
+        }
+    }
+
+    let sources = interface.privateIPv4s.map { IPPrefix(host: .v4($0)) } + interface.ipv4Prefixes
+        + interface.ipv6s.map { IPPrefix(host: .v6($0)) } + interface.ipv6Prefixes
+    var rules: [RoutingPolicyRule] = []
+    for source in sources {
+        rules.append(RoutingPolicyRule(from: source, family: source.family, table: table,
+                                       priority: RoutingNumbers.vpcRulePriority(card: card, device: device),
+                                       suppressPrefixLength: 0))
+        rules.append(RoutingPolicyRule(from: source, family: source.family, table: table,
+                                       priority: RoutingNumbers.defaultRulePriority(card: card, device: device),
+                                       suppressPrefixLength: nil))
+    }
+    return InterfacePlan(
+        mac: interface.mac, interfaceID: interface.interfaceID, card: card, device: device, linkName: linkName,
+        isPrimary: isPrimary, table: table, metric: RoutingNumbers.metric(card: card, device: device),
+        dhcp4: dhcp4, dhcp6: dhcp6, mainTableDefaultRoute: settings.mainTableDefaultRoute,
+        addresses: addresses.sorted(), routes: routes, rules: rules.sorted(),
+        elasticIPs: interface.elasticIPs.sorted())
+}

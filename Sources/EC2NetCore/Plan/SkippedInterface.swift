@@ -1,0 +1,34 @@
+/// An ENI of the metadata that gets no files in this run, and why.
+public struct SkippedInterface: Equatable, Sendable {
+    /// Why an ENI is not configured.
+    public enum Reason: Equatable, Sendable, CustomStringConvertible {
+        /// No link with its MAC exists here (detached, or not yet probed).
+        case notAttached
+        /// The configuration opts it out (`Managed=no`).
+        case optedOut
+        /// Another network manager claims the link (`ID_NET_MANAGED_BY`).
+        case managedBy(String)
+        /// IMDS lists no address for it (EFA-only).
+        case noAddresses
+        /// IMDS has not finished describing a hot-attached ENI; its files are left as
+        /// they are on disk.
+        case incomplete(String)
+
+        public var description: String {
+            switch self {
+            case .notAttached: return "not attached here"
+            case .optedOut: return "opted out by configuration"
+            case .managedBy(let manager): return "managed by \(quoted(manager))"
+            case .noAddresses: return "no addresses in metadata"
+            case .incomplete(let why): return "metadata incomplete (\(why)); files left as they are"
+            }
+        }
+    }
+
+    /// The ENI's MAC.
+    public var mac: MACAddress
+    /// `eni-…`, when known.
+    public var interfaceID: String?
+    /// Why it is skipped.
+    public var reason: Reason
+}

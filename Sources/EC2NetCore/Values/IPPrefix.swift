@@ -1,0 +1,69 @@
+/// A CIDR prefix (`10.0.2.0/24`, `2600:1f14::/56`): a subnet, a VPC block or a delegated
+/// prefix.
+///
+/// Host bits must be zero: IMDS always reports network addresses, so anything else is a
+/// corrupted value and is rejected rather than silently masked.
+public struct IPPrefix: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The network address.
+    public let address: IPAddress
+    /// The prefix length in bits.
+    public let length: Int
+
+    /// Creates a prefix; returns nil when the length is out of range or host bits are set.
+    public init?(address: IPAddress, length: Int) {
+        guard (0...address.bitWidth).contains(length) else { return nil }
+        let bytes = address.bytes
+        for bit in length..<address.bitWidth where bytes[bit / 8] & (0x80 >> UInt8(bit % 8)) != 0 {
+            return nil
+        }
+        self.address = address
+        self.length = length
+    }
+
+    /// A host prefix (/32 or /128) for one address.
+    public init(host: IPAddress) {
+        self.address = host
+        self.length = host.bitWidth
+    }
+
+    /// Parses `ADDRESS/LENGTH`.
+    public init?(_ text: some StringProtocol) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let address = IPAddress(parts[0]),
+              let length = parseDecimal(parts[1], max: address.bitWidth) else { return nil }
+        self.init(address: address, length: length)
+    }
+
+    /// The address family.
+    public var family: IPFamily { address.family }
+
+    /// True when `other` lies inside this prefix.
+    public func contains(_ other: IPAddress) -> Bool {
+        guard other.family == family else { return false }
+        let mine = address.bytes, theirs = other.bytes
+        for bit in 0..<length {
+            let mask: UInt8 = 0x80 >> UInt8(bit % 8)
+            if mine[bit / 8] & mask != theirs[bit / 8] & mask { return false }
+        }
+        return true
+    }
+
+    /// True when the two prefixes share any address.
+    public func overlaps(_ other: IPPrefix) -> Bool {
+        contains(other.address) || other.contains(address)
+    }
+
+    /// Every address of an IPv4 prefix, in order; empty for IPv6 or prefixes wider than
+    /// /24 (assigning more than 256 addresses from a prefix is never what is meant).
+    public var ipv4Hosts: [IPv4Address] {
+        guard case .v4(let network) = address, length >= 24 else { return [] }
+        let count = UInt32(1) << UInt32(32 - length)
+        return (0..<count).map { IPv4Address(network.value + $0) }
+    }
+
+    public var description: String { "\(address)/\(length)" }
+
+    public static func < (lhs: IPPrefix, rhs: IPPrefix) -> Bool {
+        lhs.address != rhs.address ? lhs.address < rhs.address : lhs.length < rhs.length
+    }
+}

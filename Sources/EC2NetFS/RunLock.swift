@@ -1,0 +1,25 @@
+import Glibc
+
+/// Serialises `apply` runs (`ROOT/run/ec2-netgen/lock`): a second run waits, then usually
+/// finds nothing to change. flock, so the kernel releases it when a run dies.
+public final class RunLock {
+    private let fd: Int32
+
+    /// Blocks until the lock is held.
+    public init(root: String) throws(FSError) {
+        let directory = root.trimmingSlash + "/run/ec2-netgen"
+        try FileIO.makeDirectories(directory)
+        let path = directory + "/lock"
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FSError(operation: "open", path: path, code: errno) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                let code = errno
+                close(fd)
+                throw FSError(operation: "flock", path: path, code: code)
+            }
+        }
+    }
+
+    deinit { close(fd) }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import EC2NetCore
+import EC2NetFS
+import Glibc
+
+/// The `ec2-netgen` command: reads instance metadata and links, writes systemd-networkd
+/// files so every ENI's addresses route symmetrically.
+struct EC2Netgen: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ec2-netgen",
+        abstract: "Policy routing for multi-NIC EC2 instances, as systemd-networkd files.",
+        discussion: """
+            Exit status: 0 ok; 1 runtime failure (IMDS, D-Bus, I/O); 2 bad usage or bad input.
+            """,
+        subcommands: [PlanCommand.self, ApplyCommand.self]
+    )
+}
+
+/// Entry point: runs the command and maps every error to the exit codes of DESIGN.md
+/// section 8 in one place (argument-parser would use 64 for usage errors).
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try EC2Netgen.parseAsRoot()
+            try command.run()
+        } catch let failure as Failure {
+            printError(failure.message)
+            exit(failure.exitCode)
+        } catch let error as InputError {
+            printError(error.description)
+            exit(2)
+        } catch let error as FSError {
+            printError(error.description)
+            exit(1)
+        } catch {
+            let code = EC2Netgen.exitCode(for: error)
+            let message = EC2Netgen.fullMessage(for: error)
+            if code == .success {
+                print(message)
+                exit(0)
+            }
+            printError(message)
+            // Usage errors are 2 per the contract; anything else argument-parser raises
+            // during run() is a runtime failure.
+            exit(code == .validationFailure ? 2 : 1)
+        }
+    }
+}
+
+/// Writes one message to stderr, prefixed with the program name.
+func printError(_ message: String) {
+    var line = "ec2-netgen: " + message
+    if !line.hasSuffix("\n") { line += "\n" }
+    let bytes = Array(line.utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
