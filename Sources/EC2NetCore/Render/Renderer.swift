@@ -85,7 +85,10 @@ func routeSection(_ route: Route) -> INISection {
     var section = INISection("Route")
     if let destination = route.destination { section.append("Destination", destination.description) }
     switch route.gateway {
-    case .onLink: section.append("Scope", "link")
+    // IPv6 has no route scope (networkd warns and ignores it); IPv4 needs `link` for a
+    // route without a gateway.
+    case .onLink where route.family == .ipv4: section.append("Scope", "link")
+    case .onLink: break
     case .dhcp4, .ipv6RA: section.append("Gateway", route.gateway.rawValue)
     }
     section.append("Table", "\(route.table)")
