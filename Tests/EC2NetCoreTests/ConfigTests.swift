@@ -1,0 +1,38 @@
+import EC2NetCore
+import Testing
+
+/// `ec2-netgen.conf`: keys change the options, mistakes name file and line.
+struct ConfigTests {
+    @Test("keys are applied; later files win")
+    func applies() throws {
+        var options = PlanOptions()
+        try options.apply(configText: "[Defaults]\nMainTableDefaultRoute=no\n", file: "a.conf")
+        try options.apply(configText: "[Defaults]\nMainTableDefaultRoute=yes\nAddressesFromPrefixes=true\n[Interface]\nName=ens6\nManaged=no\n", file: "b.conf")
+        #expect(options.defaults.mainTableDefaultRoute)
+        #expect(options.defaults.addressesFromPrefixes)
+        let mac = try #require(MACAddress("02:00:00:00:00:02"))
+        #expect(!options.settings(mac: mac, interfaceID: nil, linkName: "ens6").managed)
+        #expect(options.settings(mac: mac, interfaceID: nil, linkName: "ens7").managed)
+    }
+
+    @Test("mistakes name file and line", arguments: [
+        ("[Defaults]\nMainTableDefaultRout=no\n", "x.conf:2: unknown key MainTableDefaultRout="),
+        ("[Defaults]\nMainTableDefaultRoute=maybe\n", "x.conf:2: MainTableDefaultRoute=\"maybe\" is not a boolean"),
+        ("\n[Bogus]\n", "x.conf:2: unknown section [Bogus]"),
+        ("Managed=no\n", "x.conf:1: assignment outside of a section"),
+        ("[Interface]\nManaged=no\n", "x.conf:1: [Interface] needs"),
+        ("[Interface]\nMACAddress=02:00:00:00:00:0z\n", "x.conf:2: MACAddress=\"02:00:00:00:00:0z\" is not a MAC address"),
+        ("[Interface]\nName=ens5\nMACAddress=02:00:00:00:00:01\n", "x.conf:3: [Interface] takes exactly one"),
+        ("[Defaults\n", "x.conf:1: malformed section header"),
+        ("[Defaults]\njunk\n", "x.conf:2: expected Key=Value"),
+    ])
+    func rejects(_ text: String, _ message: String) {
+        var options = PlanOptions()
+        do {
+            try options.apply(configText: text, file: "x.conf")
+            Issue.record("accepted \(text)")
+        } catch {
+            #expect(error.description.hasPrefix(message), "\(error.description)")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import EC2NetCore
+import Testing
+
+/// The JSON parser and serializer that carry the metadata document.
+struct JSONTests {
+    @Test("round trip is canonical")
+    func roundTrip() throws {
+        let text = #"{"b": ["x", "y\n[Network]"], "a": {"n": 12, "t": true, "f": false, "z": null, "u": "\u00e9\ud83d\ude00"}}"#
+        let value = try JSONParser.parse(text)
+        let serialized = value.serialized()
+        #expect(try JSONParser.parse(serialized) == value)
+        #expect(serialized.hasPrefix("{\n  \"a\": {"))
+        #expect(serialized.contains(#""y\n[Network]""#))
+        #expect(serialized.contains("é😀"))
+    }
+
+    @Test("rejects malformed JSON", arguments: [
+        "", "{", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "\"unterminated", "01", "1.", "-", "tru", "{\"a\":1}x",
+        "\"\\x\"", "\"\\ud800\"", "\"a\u{01}b\"", "{\"a\":1,\"a\":2}", String(repeating: "[", count: 100),
+    ])
+    func rejects(_ text: String) {
+        #expect(throws: JSONError.self) { try JSONParser.parse(text) }
+    }
+
+    @Test("rejects invalid UTF-8")
+    func invalidUTF8() {
+        #expect(throws: JSONError.self) { try JSONParser.parse([0x22, 0xff, 0xfe, 0x22]) }
+    }
+
+    @Test("control characters are escaped on output")
+    func escapes() {
+        #expect(JSONValue.string("a\u{0}b\u{1f}").serialized() == "\"a\\u0000b\\u001f\"\n")
+    }
+
+    @Test("random bytes never crash the parser")
+    func randomBytes() {
+        var generator = SplitMix64(seed: 42)
+        let alphabet = Array("{}[]\":,\\ntrufalse0123456789.-eE \u{0}".utf8) + [0xc3, 0xa9, 0xff]
+        for _ in 0..<20_000 {
+            let count = Int(generator.next() % 40)
+            let bytes = (0..<count).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }
+            _ = try? JSONParser.parse(bytes)
+        }
+    }
+}
+
+/// A small deterministic generator so randomised tests repeat exactly.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

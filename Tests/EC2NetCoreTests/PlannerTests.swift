@@ -1,0 +1,84 @@
+import EC2NetCore
+import Testing
+
+/// The planner: numbering, link choice, skips, errors.
+struct PlannerTests {
+    static let twoENIs = """
+        {"meta-data": {"mac": "02:00:00:00:00:01", "network": {"interfaces": {"macs": {
+          "02:00:00:00:00:01": {"device-number": "0", "local-ipv4s": "10.0.1.10", "subnet-ipv4-cidr-block": "10.0.1.0/24"},
+          "02:00:00:00:00:02": {"device-number": "DEV", "local-ipv4s": "10.0.2.20", "subnet-ipv4-cidr-block": "10.0.2.0/24"}}}}}}
+        """
+
+    static func links(_ macs: [String]) -> [Link] {
+        macs.enumerated().compactMap { index, mac in
+            MACAddress(mac).map { Link(name: "ens\(5 + index)", mac: $0, driver: "ena", index: index + 2) }
+        }
+    }
+
+    @Test("the primary gets rules in both bands; main rule once per family")
+    func primaryRules() throws {
+        let instance = try parse(TestSupport.document(Self.twoENIs.replacingOccurrences(of: "DEV", with: "1")))
+        let plan = try EC2NetCore.plan(instance, links: Self.links(["02:00:00:00:00:01", "02:00:00:00:00:02"]), options: PlanOptions())
+        let primary = try #require(plan.interfaces.first)
+        #expect(primary.isPrimary)
+        #expect(primary.rules.map(\.priority) == [10000, 30000])
+        #expect(plan.interfaces[1].rules.map(\.priority) == [10001, 30001])
+        #expect(plan.interfaces[1].table == 10001)
+        #expect(plan.mainRules.count == 1)
+        #expect(plan.mainRules[0].priority == 20000 && plan.mainRules[0].table == nil)
+    }
+
+    @Test("two ENIs on one (card, device) are an error")
+    func duplicateDevice() throws {
+        let instance = try parse(TestSupport.document(Self.twoENIs.replacingOccurrences(of: #""DEV""#, with: #""1", "network-card": "0""#)
+            .replacingOccurrences(of: #""device-number": "0""#, with: #""device-number": "1""#)))
+        #expect(throws: InputError.duplicateDevice(card: 0, device: 1, macs: [MACAddress("02:00:00:00:00:01")!, MACAddress("02:00:00:00:00:02")!])) {
+            try EC2NetCore.plan(instance, links: Self.links(["02:00:00:00:00:01", "02:00:00:00:00:02"]), options: PlanOptions())
+        }
+    }
+
+    @Test("device-number 0 on a secondary is IMDS lag: skipped as incomplete")
+    func lag() throws {
+        let instance = try parse(TestSupport.document(Self.twoENIs.replacingOccurrences(of: "DEV", with: "0")))
+        let plan = try EC2NetCore.plan(instance, links: Self.links(["02:00:00:00:00:01", "02:00:00:00:00:02"]), options: PlanOptions())
+        #expect(plan.interfaces.count == 1)
+        guard case .incomplete = plan.skipped.first?.reason else {
+            Issue.record("expected incomplete, got \(plan.skipped)")
+            return
+        }
+    }
+
+    @Test("absent links: skipped, unless rendering for boot")
+    func absent() throws {
+        let instance = try parse(TestSupport.document(Self.twoENIs.replacingOccurrences(of: "DEV", with: "1")))
+        let live = try EC2NetCore.plan(instance, links: Self.links(["02:00:00:00:00:01"]), options: PlanOptions())
+        #expect(live.interfaces.count == 1)
+        #expect(live.skipped.first?.reason == .notAttached)
+        var boot = PlanOptions()
+        boot.includeAbsentLinks = true
+        let cached = try EC2NetCore.plan(instance, links: [], options: boot)
+        #expect(cached.interfaces.count == 2)
+        #expect(cached.interfaces.allSatisfy { $0.linkName == nil })
+    }
+
+    @Test("a link claimed by another manager is left alone")
+    func managedBy() throws {
+        let instance = try parse(TestSupport.document(Self.twoENIs.replacingOccurrences(of: "DEV", with: "1")))
+        var links = Self.links(["02:00:00:00:00:01", "02:00:00:00:00:02"])
+        links[1].managedBy = "org.freedesktop.NetworkManager"
+        let plan = try EC2NetCore.plan(instance, links: links, options: PlanOptions())
+        #expect(plan.interfaces.count == 1)
+        #expect(plan.skipped.first?.reason == .managedBy("org.freedesktop.NetworkManager"))
+    }
+
+    @Test("rendering is deterministic")
+    func deterministic() throws {
+        let instance = try parse(TestSupport.document(Self.twoENIs.replacingOccurrences(of: "DEV", with: "1")))
+        let links = Self.links(["02:00:00:00:00:02", "02:00:00:00:00:01"])
+        let first = render(try EC2NetCore.plan(instance, links: links, options: PlanOptions()))
+        let second = render(try EC2NetCore.plan(instance, links: links.reversed(), options: PlanOptions()))
+        #expect(first == second)
+        #expect(first.map(\.name) == first.map(\.name).sorted())
+        #expect(first.allSatisfy { $0.mode == 0o644 && $0.contents.hasPrefix(Artifact.headerLine + "\n") })
+    }
+}
