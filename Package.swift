@@ -15,15 +15,18 @@ let package = Package(
     targets: [
         .target(name: "EC2NetCore"),
         .target(name: "EC2NetFS", dependencies: ["EC2NetCore"]),
+        // Our own small HTTP/1.1 client (DESIGN.md section 12): IMDS is one plain-HTTP
+        // link-local service; a library would cost 20 MB and minutes of build.
+        .target(name: "EC2NetHTTP"),
+        .target(name: "EC2NetIO", dependencies: ["EC2NetCore", "EC2NetHTTP"]),
         .executableTarget(
             name: "ec2-netgen",
             dependencies: [
-                "EC2NetCore", "EC2NetFS",
+                "EC2NetCore", "EC2NetFS", "EC2NetIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "EC2NetCoreTests", dependencies: ["EC2NetCore", "EC2NetFS"],
-                    exclude: []),
+        .testTarget(name: "EC2NetCoreTests", dependencies: ["EC2NetCore", "EC2NetFS", "EC2NetHTTP", "EC2NetIO"]),
     ],
     swiftLanguageModes: [.v6]
 )

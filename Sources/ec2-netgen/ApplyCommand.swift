@@ -1,6 +1,7 @@
 import ArgumentParser
 import EC2NetCore
 import EC2NetFS
+import EC2NetIO
 
 /// `ec2-netgen apply`: the one idempotent operation every entry point funnels into —
 /// read inputs, plan, render, sync the managed files, reload networkd only on change.
@@ -11,6 +12,7 @@ struct ApplyCommand: ParsableCommand {
     )
 
     @OptionGroup var inputs: InputOptions
+    @OptionGroup var imds: IMDSOptions
 
     @Flag(help: "Use the cached metadata document instead of IMDS; never touches the network.")
     var cached = false
@@ -21,32 +23,59 @@ struct ApplyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Read and write everything under DIR (for tests and images).", valueName: "DIR"))
     var root = "/"
 
+    @Option(help: ArgumentHelp("Wait until IMDS fully describes the ENI of link IFACE (after a hot attach).", valueName: "IFACE"))
+    var waitFor: String?
+
+    @Option(help: ArgumentHelp("Give up --wait-for after this many seconds.", valueName: "SECONDS"))
+    var waitTimeout: Double = 60
+
     @Flag(help: "Do not ask networkd to reload after a change.")
     var noReload = false
 
     func validate() throws {
         if cached && inputs.metadata != nil { throw ValidationError("--cached and --metadata exclude each other") }
         if boot && !cached { throw ValidationError("--boot needs --cached") }
+        if waitFor != nil && (cached || inputs.metadata != nil) { throw ValidationError("--wait-for reads IMDS; it excludes --cached and --metadata") }
+        if let waitFor, !Link.isValidName(waitFor) { throw ValidationError("--wait-for: \(waitFor) is not an interface name") }
+        guard waitTimeout > 0, waitTimeout <= 3600 else { throw ValidationError("--wait-timeout must be between 0 and 3600 seconds") }
     }
 
     func run() throws {
+        let live = inputs.metadata == nil && !cached
+        let client = live ? try imds.client() : nil
+        let start = ContinuousClock.now
+        if let waitFor, let client {
+            // Polling happens before taking the lock: it only reads, and an attach storm of
+            // sixteen waits must not serialise behind each other for a minute each.
+            let links = try inputs.loadLinks(root: root)
+            guard let link = links.first(where: { $0.name == waitFor }) else {
+                throw Failure.runtime("--wait-for: no link named \(waitFor)")
+            }
+            try client.waitUntilComplete(link.mac, link: waitFor, timeoutSeconds: waitTimeout)
+        }
+
         let lock = try RunLock(root: root)
         defer { withExtendedLifetime(lock) {} }
         let cache = MetadataCache(root: root)
         let document: MetadataDocument
+        let instance: Instance
         if let metadata = inputs.metadata {
             document = try InputOptions.loadDocument(path: metadata)
+            instance = try EC2NetCore.parse(document)
         } else if cached {
             guard let bytes = try cache.load() else {
                 throw Failure.runtime("--cached: no metadata cache at \(cache.path) (no successful live apply yet)")
             }
             document = try MetadataDocument(bytes: bytes, source: cache.path)
+            instance = try EC2NetCore.parse(document)
+        } else if let client {
+            (document, instance) = try IMDSOptions.fetch(with: client)
         } else {
-            throw Failure.usage("apply without --metadata or --cached needs the IMDS client, which this build does not have yet")
+            throw Failure.runtime("no metadata source")
         }
         var options = try inputs.loadOptions(root: root)
         options.includeAbsentLinks = boot
-        let plan = try EC2NetCore.plan(EC2NetCore.parse(document), links: inputs.loadLinks(root: root), options: options)
+        let plan = try EC2NetCore.plan(instance, links: inputs.loadLinks(root: root), options: options)
         var preserve: Set<String> = []
         for skipped in plan.skipped {
             if case .incomplete = skipped.reason {
@@ -56,7 +85,11 @@ struct ApplyCommand: ParsableCommand {
         }
         let directory = ManagedDirectory(root: root)
         let report = try directory.sync(render(plan), preserve: preserve)
+        // The cache is written only after the files: it must never describe a state the
+        // files do not have yet, and a failed read never reaches this line.
+        if live { try cache.save(document) }
         printReport(report, plan: plan, directory: directory.path)
+        if let client { print(IMDSOptions.summary(client, milliseconds: millisecondsSince(start))) }
         if report.changed && !noReload {
             printError("networkd reload is not implemented in this build; run `networkctl reload`")
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EC2NetCore
 import EC2NetFS
+import EC2NetIO
 import Glibc
 
 /// The `ec2-netgen` command: reads instance metadata and links, writes systemd-networkd
@@ -12,7 +13,7 @@ struct EC2Netgen: ParsableCommand {
         discussion: """
             Exit status: 0 ok; 1 runtime failure (IMDS, D-Bus, I/O); 2 bad usage or bad input.
             """,
-        subcommands: [PlanCommand.self, ApplyCommand.self]
+        subcommands: [PlanCommand.self, ApplyCommand.self, FetchCommand.self]
     )
 }
 
@@ -30,6 +31,9 @@ enum Main {
         } catch let error as InputError {
             printError(error.description)
             exit(2)
+        } catch let error as IMDSError {
+            printError(error.description)
+            exit(1)
         } catch let error as FSError {
             printError(error.description)
             exit(1)

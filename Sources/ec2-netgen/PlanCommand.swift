@@ -1,6 +1,7 @@
 import ArgumentParser
 import EC2NetCore
 import EC2NetFS
+import EC2NetIO
 
 /// `ec2-netgen plan`: prints the files `apply` would write, or the plan as JSON. Writes
 /// nothing.
@@ -11,17 +12,19 @@ struct PlanCommand: ParsableCommand {
     )
 
     @OptionGroup var inputs: InputOptions
+    @OptionGroup var imds: IMDSOptions
 
     @Flag(help: "Print the plan as JSON instead of the files.")
     var json = false
 
     func run() throws {
-        guard let metadata = inputs.metadata else {
-            throw Failure.usage("plan without --metadata needs the IMDS client, which this build does not have yet")
+        let instance: Instance
+        if let metadata = inputs.metadata {
+            instance = try EC2NetCore.parse(InputOptions.loadDocument(path: metadata))
+        } else {
+            instance = try IMDSOptions.fetch(with: imds.client()).1
         }
-        let document = try InputOptions.loadDocument(path: metadata)
-        let plan = try EC2NetCore.plan(EC2NetCore.parse(document), links: inputs.loadLinks(root: "/"),
-                                       options: inputs.loadOptions(root: "/"))
+        let plan = try EC2NetCore.plan(instance, links: inputs.loadLinks(root: "/"), options: inputs.loadOptions(root: "/"))
         if json {
             print(plan.json().serialized(), terminator: "")
             return

@@ -1,0 +1,207 @@
+import Dispatch
+import EC2NetCore
+import EC2NetHTTP
+import Glibc
+import Synchronization
+
+/// IMDSv2 client: one session token per run (re-fetched once on 401), bounded retries
+/// with exponential backoff and full jitter for timeouts, connection failures, 429 and
+/// 5xx, a fast failure on 403, and bounded parallel fetches over keep-alive connections.
+/// Thread-safe; the counters tell how many requests a run cost.
+public final class IMDSClient: Sendable {
+    /// The configuration in use.
+    public let configuration: IMDSConfiguration
+    private let state = Mutex(State())
+    private let clock = ContinuousClock()
+    private let start: ContinuousClock.Instant
+
+    private struct State {
+        var token: String?
+        var tokenGeneration = 0
+        var tokenRefreshed = false
+        var requests = 0
+        var retries = 0
+        var random = SystemRandomNumberGenerator()
+    }
+
+    /// Creates a client; nothing is sent until the first request.
+    public init(configuration: IMDSConfiguration) {
+        self.configuration = configuration
+        self.start = clock.now
+    }
+
+    /// HTTP requests sent so far (token requests and retries included).
+    public var requestCount: Int { state.withLock { $0.requests } }
+    /// Requests that were retries of a failed attempt.
+    public var retryCount: Int { state.withLock { $0.retries } }
+
+    /// A new connection configured for this client.
+    func makeConnection() -> HTTPConnection {
+        let connection = HTTPConnection(endpoint: configuration.endpoint)
+        connection.connectTimeoutMilliseconds = configuration.connectTimeoutMilliseconds
+        connection.readTimeoutMilliseconds = configuration.readTimeoutMilliseconds
+        connection.bodyLimit = configuration.bodyLimit
+        return connection
+    }
+
+    /// GETs `/latest/<path>` and returns the body text; nil on 404 only when
+    /// `allowMissing` (IMDS answers 404 for an empty list).
+    func get(_ path: String, on connection: HTTPConnection, allowMissing: Bool = false) throws(IMDSError) -> String? {
+        let fullPath = "/latest/" + path
+        var attempt = 0
+        var refreshedHere = false
+        while true {
+            let (token, generation) = try currentToken(on: connection)
+            let outcome = send(connection, method: "GET", path: fullPath,
+                               headers: [HTTPHeader(name: "X-aws-ec2-metadata-token", value: token)])
+            switch outcome {
+            case .success(let response):
+                switch response.status {
+                case 200:
+                    guard let text = String(validating: response.body, as: UTF8.self) else {
+                        throw .malformed(endpoint: endpointText, path: fullPath, reason: "body is not UTF-8")
+                    }
+                    return text
+                case 404 where allowMissing:
+                    return nil
+                case 401:
+                    // The token expired or was revoked: fetch one new token per run.
+                    guard !refreshedHere, try invalidateToken(generation: generation) else {
+                        throw .unauthorized(endpoint: endpointText, path: fullPath)
+                    }
+                    refreshedHere = true
+                    continue
+                case 403:
+                    throw .forbidden(endpoint: endpointText, path: fullPath)
+                case 429, 500...599:
+                    try backoff(attempt: &attempt, path: fullPath, last: "status \(response.status)")
+                default:
+                    throw .http(endpoint: endpointText, path: fullPath, status: response.status)
+                }
+            case .failure(let error):
+                if case .parse(.bodyTooLarge) = error { throw .transport(endpoint: endpointText, path: fullPath, error: error) }
+                try backoff(attempt: &attempt, path: fullPath, last: error.description)
+            }
+        }
+    }
+
+    /// Sends one attempt and counts it.
+    private func send(_ connection: HTTPConnection, method: String, path: String, headers: [HTTPHeader]) -> Result<HTTPResponse, HTTPError> {
+        state.withLock { $0.requests += 1 }
+        do {
+            return .success(try connection.send(method: method, path: path, headers: headers))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Sleeps before the next attempt (full jitter over an exponential bound, 50 ms
+    /// doubling to 2 s), or throws when the run's deadline would pass.
+    private func backoff(attempt: inout Int, path: String, last: String) throws(IMDSError) {
+        let elapsed = clock.now - start
+        let bound = min(2.0, 0.05 * Double(1 << min(attempt, 10)))
+        let delay = state.withLock { Double.random(in: bound / 2...bound, using: &$0.random) }
+        let deadline = Duration.milliseconds(Int(configuration.deadlineSeconds * 1000))
+        guard elapsed + .milliseconds(Int(delay * 1000)) < deadline else {
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            throw .deadline(endpoint: endpointText, path: path, seconds: seconds, last: last)
+        }
+        state.withLock { $0.retries += 1 }
+        attempt += 1
+        usleep(useconds_t(delay * 1_000_000))
+    }
+
+    /// The session token, fetching it on first use.
+    func currentToken(on connection: HTTPConnection) throws(IMDSError) -> (String, Int) {
+        if let current = state.withLock({ state in state.token.map { ($0, state.tokenGeneration) } }) { return current }
+        let path = "/latest/api/token"
+        var attempt = 0
+        while true {
+            let outcome = send(connection, method: "PUT", path: path,
+                               headers: [HTTPHeader(name: "X-aws-ec2-metadata-token-ttl-seconds", value: "\(configuration.tokenTTLSeconds)")])
+            switch outcome {
+            case .success(let response):
+                switch response.status {
+                case 200:
+                    // A token is opaque but printable; anything else could inject headers.
+                    guard !response.body.isEmpty, response.body.count <= 1024,
+                          response.body.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+                        throw .malformed(endpoint: endpointText, path: path, reason: "session token is not printable ASCII")
+                    }
+                    let token = String(decoding: response.body, as: UTF8.self)
+                    return state.withLock { state in
+                        if let existing = state.token { return (existing, state.tokenGeneration) }
+                        state.token = token
+                        state.tokenGeneration += 1
+                        return (token, state.tokenGeneration)
+                    }
+                case 403: throw .forbidden(endpoint: endpointText, path: path)
+                case 429, 500...599: try backoff(attempt: &attempt, path: path, last: "status \(response.status)")
+                default: throw .http(endpoint: endpointText, path: path, status: response.status)
+                }
+            case .failure(let error):
+                try backoff(attempt: &attempt, path: path, last: error.description)
+            }
+        }
+    }
+
+    /// Drops the token of `generation` so the next request fetches a new one. False when
+    /// the run already used its one refresh.
+    private func invalidateToken(generation: Int) throws(IMDSError) -> Bool {
+        state.withLock { state in
+            if state.tokenGeneration != generation { return true }  // another worker refreshed it
+            if state.tokenRefreshed { return false }
+            state.tokenRefreshed = true
+            state.token = nil
+            return true
+        }
+    }
+
+    /// The endpoint as text, for messages.
+    var endpointText: String { configuration.endpoint.description }
+
+    /// Runs `jobs` on up to `parallelism` workers, each with its own keep-alive
+    /// connection; returns results in job order or the first error.
+    func parallel<T: Sendable>(_ jobs: [String], connections: ConnectionPool,
+                               _ body: @Sendable (String, HTTPConnection) throws(IMDSError) -> T) throws(IMDSError) -> [T] {
+        let results = Mutex<[Int: Result<T, IMDSError>]>([:])
+        let next = Atomic<Int>(0)
+        let workers = min(connections.count, jobs.count)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let connection = connections.connection(worker)
+            while true {
+                let index = next.add(1, ordering: .relaxed).oldValue
+                guard index < jobs.count else { return }
+                let result: Result<T, IMDSError>
+                do throws(IMDSError) { result = .success(try body(jobs[index], connection)) } catch { result = .failure(error) }
+                results.withLock { $0[index] = result }
+                if case .failure = result { next.store(jobs.count, ordering: .relaxed) }
+            }
+        }
+        return try results.withLock { (all: inout [Int: Result<T, IMDSError>]) throws(IMDSError) -> [T] in
+            var ordered: [T] = []
+            for index in jobs.indices {
+                switch all[index] {
+                case .success(let value)?: ordered.append(value)
+                case .failure(let error)?: throw error
+                case nil: break  // skipped after another job failed
+                }
+            }
+            return ordered
+        }
+    }
+}
+
+/// Keep-alive connections, one per worker. `@unchecked Sendable` because worker `i` only
+/// ever touches connection `i`, so no connection is used by two threads at once.
+final class ConnectionPool: @unchecked Sendable {
+    private let connections: [HTTPConnection]
+
+    init(client: IMDSClient) {
+        connections = (0..<max(1, client.configuration.parallelism)).map { _ in client.makeConnection() }
+    }
+
+    var count: Int { connections.count }
+
+    func connection(_ index: Int) -> HTTPConnection { connections[index] }
+}

@@ -1,0 +1,53 @@
+import EC2NetHTTP
+
+/// An IMDS failure, naming the endpoint and path. All are runtime failures (exit 1); on
+/// any of them `apply` changes no file and no cache.
+public enum IMDSError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// `AWS_EC2_METADATA_DISABLED=true` and no `--imds-endpoint`.
+    case disabledByEnvironment
+    /// An endpoint setting is not a usable `http://ADDRESS[:PORT]` URL.
+    case invalidEndpoint(source: String, value: String)
+    /// 403: the instance's metadata options turn IMDS off.
+    case forbidden(endpoint: String, path: String)
+    /// 401 again after a fresh token.
+    case unauthorized(endpoint: String, path: String)
+    /// A status that is neither success nor retryable.
+    case http(endpoint: String, path: String, status: Int)
+    /// Retries ran out of time; `last` is the final failure.
+    case deadline(endpoint: String, path: String, seconds: Double, last: String)
+    /// A failure that retrying cannot fix (oversized body, protocol violation).
+    case transport(endpoint: String, path: String, error: HTTPError)
+    /// A listing or value is unusable (a MAC with `/`, a non-ASCII token, …).
+    case malformed(endpoint: String, path: String, reason: String)
+    /// `--wait-for`: the ENI's record did not become complete in time.
+    case waitTimedOut(link: String, mac: String, seconds: Double, reason: String)
+
+    public var description: String {
+        switch self {
+        case .disabledByEnvironment:
+            return "IMDS access is disabled by AWS_EC2_METADATA_DISABLED (use --imds-endpoint to override)"
+        case .invalidEndpoint(let source, let value):
+            return "\(source): \(value) is not an http://ADDRESS[:PORT] endpoint"
+        case .forbidden(let endpoint, let path):
+            return "IMDS is disabled for this instance: \(endpoint)\(path) answered 403"
+        case .unauthorized(let endpoint, let path):
+            return "IMDS refused the session token twice: \(endpoint)\(path) answered 401"
+        case .http(let endpoint, let path, let status):
+            return "IMDS \(endpoint)\(path) answered \(status)"
+        case .deadline(let endpoint, let path, let seconds, let last):
+            return "IMDS \(endpoint)\(path) still failing after \(formatSeconds(seconds)) s: \(last)"
+        case .transport(let endpoint, let path, let error):
+            return "IMDS \(endpoint)\(path): \(error)"
+        case .malformed(let endpoint, let path, let reason):
+            return "IMDS \(endpoint)\(path): \(reason)"
+        case .waitTimedOut(let link, let mac, let seconds, let reason):
+            return "--wait-for \(link): IMDS did not complete \(mac) within \(formatSeconds(seconds)) s (\(reason))"
+        }
+    }
+}
+
+/// Seconds with one decimal, for messages.
+func formatSeconds(_ seconds: Double) -> String {
+    let tenths = Int((seconds * 10).rounded())
+    return "\(tenths / 10).\(tenths % 10)"
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import EC2NetCore
+import EC2NetFS
+import EC2NetIO
+
+/// `ec2-netgen fetch`: reads IMDS into a metadata document (what `--metadata` and the
+/// cache hold) and prints or saves it. For support cases and tests.
+struct FetchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fetch",
+        abstract: "Read the instance metadata into a metadata document."
+    )
+
+    @OptionGroup var imds: IMDSOptions
+
+    @Option(help: ArgumentHelp("Write the document to FILE (atomically) instead of stdout.", valueName: "FILE"))
+    var output: String?
+
+    func run() throws {
+        let start = ContinuousClock.now
+        let client = try imds.client()
+        let document = try client.fetchDocument()
+        let text = document.serialized()
+        if let output {
+            try FileIO.writeAtomically(output, contents: Array(text.utf8), mode: 0o644)
+        } else {
+            print(text, terminator: "")
+        }
+        printError(IMDSOptions.summary(client, milliseconds: millisecondsSince(start)))
+    }
+}
