@@ -108,12 +108,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def send_text(self, status, body, fault=None):
         data = body.encode()
+        # Logged before answering, so a client that exits on the answer never races the log.
+        self.server.state.record(self.command, self.path, status, fault)
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
-        self.server.state.record(self.command, self.path, status, fault)
 
     def do_PUT(self):
         self.handle_request()
@@ -139,22 +140,22 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             return
         elif kind == "close_mid_body":
+            state.record(self.command, self.path, 200, kind)
             self.send_response(200)
             self.send_header("Content-Length", "100")
             self.end_headers()
             self.wfile.write(b"10.0.0.1\n10.0.")
             self.wfile.flush()
-            state.record(self.command, self.path, 200, kind)
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
         elif kind == "truncated_chunked":
+            state.record(self.command, self.path, 200, kind)
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             self.wfile.write(b"5\r\n10.0.\r\n")
             self.wfile.flush()
-            state.record(self.command, self.path, 200, kind)
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
@@ -183,6 +184,7 @@ class Handler(BaseHTTPRequestHandler):
         # Chunked for listings, Content-Length for leaves: both framings stay exercised.
         if self.path.endswith("/"):
             data = body.encode()
+            state.record(self.command, self.path, 200, None)
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
             self.send_header("Transfer-Encoding", "chunked")
@@ -191,7 +193,6 @@ class Handler(BaseHTTPRequestHandler):
                 piece = data[i:i + 64]
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
             self.wfile.write(b"0\r\n\r\n")
-            state.record(self.command, self.path, 200, None)
             return
         self.send_text(200, body)
 

@@ -1,0 +1,255 @@
+import EC2NetCore
+import Foundation
+import Testing
+
+/// Live IMDS reads against the stub: exact outcomes for every fault, and the guarantee
+/// that a failed read changes nothing on disk.
+@Suite(.serialized)
+struct IMDSTests {
+    static let example = TestSupport.repository.appendingPathComponent("examples/three-enis")
+    static let links = example.appendingPathComponent("links.json").path
+
+    static func exampleDocument() throws -> Data { try Data(contentsOf: example.appendingPathComponent("metadata.json")) }
+
+    /// A root already configured from the example (files + cache), as on a running instance.
+    static func configuredRoot(stub: StubIMDS) throws -> URL {
+        let root = try TestSupport.temporaryDirectory()
+        let run = try TestSupport.run(["apply", "--imds-endpoint", stub.endpoint, "--links", links, "--root", root.path, "--no-reload"])
+        #expect(run.status == 0, "\(run.stderr)")
+        return root
+    }
+
+    @Test("live apply, then --cached, give byte-identical files; one token; only listed keys")
+    func liveThenCached() throws {
+        let stub = try StubIMDS(document: try Self.exampleDocument())
+        let live = try TestSupport.temporaryDirectory(), cached = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: live); try? FileManager.default.removeItem(at: cached) }
+        let run = try TestSupport.run(["apply", "--imds-endpoint", stub.endpoint, "--links", Self.links, "--root", live.path, "--no-reload"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("imds: 32 requests, 0 retries"), "\(run.stdout)")
+        let requests = try stub.requests()
+        #expect(requests.filter { $0.method == "PUT" }.count == 1)
+        #expect(requests.allSatisfy { $0.status == 200 }, "a request for a key the listing did not show: \(requests.filter { $0.status != 200 })")
+        // Copy the cache into the second root and render from it alone.
+        let cacheRelative = "var/lib/ec2-netgen/metadata.json"
+        try FileManager.default.createDirectory(at: cached.appendingPathComponent("var/lib/ec2-netgen"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: live.appendingPathComponent(cacheRelative), to: cached.appendingPathComponent(cacheRelative))
+        let fromCache = try TestSupport.run(["apply", "--cached", "--links", Self.links, "--root", cached.path, "--no-reload"])
+        #expect(fromCache.status == 0, "\(fromCache.stderr)")
+        #expect(try TestSupport.snapshot(live.appendingPathComponent("run")) == TestSupport.snapshot(cached.appendingPathComponent("run/")).filter { !$0.key.contains("ec2-netgen/lock") }
+            .merging(TestSupport.snapshot(live.appendingPathComponent("run")).filter { $0.key.contains("ec2-netgen/lock") }) { a, _ in a })
+        let mode = try FileManager.default.attributesOfItem(atPath: live.appendingPathComponent(cacheRelative).path)[.posixPermissions] as? Int
+        #expect(mode == 0o644)
+        // The fetched document is the example, canonicalised.
+        let fetched = try TestSupport.run(["fetch", "--imds-endpoint", stub.endpoint])
+        #expect(fetched.status == 0)
+        let cacheText = try String(contentsOf: live.appendingPathComponent(cacheRelative), encoding: .utf8)
+        #expect(fetched.stdout == cacheText)
+        #expect(!cacheText.contains("token"))
+    }
+
+    /// Faults that retrying fixes: the run succeeds, with the retries counted.
+    @Test("transient faults are retried and the apply succeeds", arguments: [
+        (#"{"rules": [{"path": "local-ipv4s", "kind": "status", "status": 503, "count": 3}]}"#, 3),
+        (#"{"rules": [{"path": "device-number", "kind": "status", "status": 429, "count": 2}]}"#, 2),
+        // A closed keep-alive connection is reopened once without counting a retry: that
+        // is how idle keep-alive connections end, not a fault.
+        (#"{"rules": [{"path": "macs/$", "kind": "close", "count": 1}]}"#, 0),
+        (#"{"rules": [{"path": "api/token", "kind": "close", "count": 1}]}"#, 1),
+        (#"{"rules": [{"path": "interface-id", "kind": "close_mid_body", "count": 1}]}"#, 1),
+        (#"{"rules": [{"path": "macs/02:00:00:00:00:02/$", "kind": "truncated_chunked", "count": 1}]}"#, 1),
+        (#"{"rules": [{"path": "api/token", "kind": "status", "status": 500, "count": 1}]}"#, 1),
+        (#"{"rules": [{"path": "ipv6s", "kind": "delay", "seconds": 2.5, "count": 1}]}"#, 1),
+    ])
+    func transient(_ faults: String, _ retries: Int) throws {
+        let stub = try StubIMDS(document: try Self.exampleDocument(), faults: faults)
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let run = try TestSupport.run(["apply", "--imds-endpoint", stub.endpoint, "--links", Self.links, "--root", root.path, "--no-reload"])
+        #expect(run.status == 0, "\(faults): \(run.stderr)")
+        #expect(run.stdout.contains(", \(retries) retries"), "\(run.stdout)")
+        #expect(try TestSupport.snapshot(root.appendingPathComponent("run/systemd/network")).count == 7)
+    }
+
+    @Test("a 401 mid-run fetches one new token and succeeds")
+    func unauthorizedOnce() throws {
+        let stub = try StubIMDS(document: try Self.exampleDocument(),
+                                faults: #"{"rules": [{"path": "local-ipv4s", "kind": "status", "status": 401, "after": 1, "count": 1}]}"#)
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let run = try TestSupport.run(["apply", "--imds-endpoint", stub.endpoint, "--links", Self.links, "--root", root.path, "--no-reload"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try stub.requests().filter { $0.method == "PUT" }.count == 2)
+    }
+
+    /// Faults that must fail the run: exit 1, a message naming what failed, and no file
+    /// or cache changed.
+    @Test("hard faults fail with exit 1 and change nothing", arguments: [
+        (#"{"rules": [{"path": "local-ipv4s", "method": "GET", "kind": "status", "status": 401}]}"#, "refused the session token twice"),
+        (#"{"rules": [{"path": "/latest/meta-data", "kind": "status", "status": 403}]}"#, "IMDS is disabled for this instance"),
+        (#"{"rules": [{"path": "api/token", "kind": "status", "status": 403}]}"#, "IMDS is disabled for this instance"),
+        (#"{"rules": [{"path": "02:00:00:00:00:02/ipv6s", "kind": "status", "status": 404}]}"#, "ipv6s answered 404"),
+        (#"{"rules": [{"path": "subnet-ipv4-cidr-block", "kind": "status", "status": 503}]}"#, "still failing after"),
+        (#"{"rules": [{"path": "local-ipv4s", "kind": "oversized"}]}"#, "body larger than"),
+        (#"{"rules": [{"path": "02:00:00:00:00:02/local-ipv4s", "kind": "value", "body": "10.0.2.20\n[Network]\nDNS=8.8.8.8"}]}"#, "local-ipv4s"),
+        (#"{"rules": [{"path": "macs/$", "kind": "value", "body": "02:00:00:00:00:01/\n../../user-data/"}]}"#, "not a MAC address"),
+        (#"{"rules": [{"path": "local-ipv4s", "kind": "truncated_chunked"}]}"#, "still failing after"),
+    ])
+    func hard(_ faults: String, _ message: String) throws {
+        let stub = try StubIMDS(document: try Self.exampleDocument())
+        let root = try Self.configuredRoot(stub: stub)
+        defer { try? FileManager.default.removeItem(at: root) }
+        // A different document, so a run that wrongly succeeded would change files.
+        var text = try String(decoding: Self.exampleDocument(), as: UTF8.self)
+        text = text.replacingOccurrences(of: "10.0.2.22", with: "10.0.2.23")
+        try stub.setDocument(Data(text.utf8))
+        try stub.setFaults(faults)
+        let before = try TestSupport.snapshot(root)
+        let started = Date()
+        let run = try TestSupport.run(["apply", "--imds-endpoint", stub.endpoint, "--imds-deadline", "1.5", "--links", Self.links,
+                                       "--root", root.path])
+        #expect(run.status == 1, "\(faults): \(run.stdout) \(run.stderr)")
+        #expect(run.stderr.contains(message), "\(run.stderr)")
+        #expect(run.stderr.contains(stub.endpoint) || message == "local-ipv4s", "\(run.stderr)")
+        #expect(try TestSupport.snapshot(root) == before, "files or cache changed after a failed IMDS read")
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
+
+    @Test("an unreachable endpoint fails with exit 1 and changes nothing")
+    func unreachable() throws {
+        let stub = try StubIMDS(document: try Self.exampleDocument())
+        let root = try Self.configuredRoot(stub: stub)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let before = try TestSupport.snapshot(root)
+        // Port 9 (discard) on loopback: nothing listens, connect is refused at once.
+        let run = try TestSupport.run(["apply", "--imds-endpoint", "http://127.0.0.1:9", "--imds-deadline", "1", "--links", Self.links,
+                                       "--root", root.path])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("http://127.0.0.1:9/latest/api/token"), "\(run.stderr)")
+        #expect(run.stderr.contains("refused"), "\(run.stderr)")
+        #expect(try TestSupport.snapshot(root) == before)
+    }
+
+    @Test("the stub refuses IMDSv1 (a GET without a token)")
+    func imdsV1Refused() throws {
+        let stub = try StubIMDS(document: try Self.exampleDocument())
+        let connection = HTTPTestClient(port: stub.port)
+        #expect(try connection.status(of: "/latest/meta-data/mac") == 401)
+    }
+
+    @Test("endpoint settings: AWS_EC2_METADATA_DISABLED refuses, a bad mode is named")
+    func environment() throws {
+        let disabled = try TestSupport.run(["fetch"], environment: ["AWS_EC2_METADATA_DISABLED": "true"])
+        #expect(disabled.status == 1)
+        #expect(disabled.stderr.contains("AWS_EC2_METADATA_DISABLED"))
+        let mode = try TestSupport.run(["fetch"], environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv5"])
+        #expect(mode.status == 1)
+        #expect(mode.stderr.contains("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: IPv5"))
+        let stub = try StubIMDS(document: try Self.exampleDocument())
+        let viaEnvironment = try TestSupport.run(["fetch"], environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": stub.endpoint])
+        #expect(viaEnvironment.status == 0, "\(viaEnvironment.stderr)")
+        let badFlag = try TestSupport.run(["fetch", "--imds-endpoint", "https://169.254.169.254"])
+        #expect(badFlag.status == 1)
+        #expect(badFlag.stderr.contains("--imds-endpoint"))
+    }
+
+    @Test("--wait-for: a MAC that appears late with device-number 0 first is planned with its real table")
+    func waitFor() throws {
+        let text = try String(decoding: Self.exampleDocument(), as: UTF8.self)
+        // Without the third ENI at first.
+        var object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+        var metaData = object["meta-data"] as! [String: Any]
+        var network = metaData["network"] as! [String: Any]
+        var interfaces = network["interfaces"] as! [String: Any]
+        var macs = interfaces["macs"] as! [String: Any]
+        let third = macs.removeValue(forKey: "02:00:00:00:00:03") as! [String: Any]
+        func document(with entry: [String: Any]?) throws -> Data {
+            var m = macs
+            if let entry { m["02:00:00:00:00:03"] = entry }
+            interfaces["macs"] = m; network["interfaces"] = interfaces; metaData["network"] = network; object["meta-data"] = metaData
+            return try JSONSerialization.data(withJSONObject: object)
+        }
+        let stub = try StubIMDS(document: try document(with: nil))
+        var lagging = third
+        lagging["device-number"] = "0"
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let laggingData = try document(with: lagging), completeData = try document(with: third)
+        let updater = Thread {
+            usleep(1_000_000)
+            try? stub.setDocument(laggingData)
+            usleep(1_200_000)
+            try? stub.setDocument(completeData)
+        }
+        let started = Date()
+        updater.start()
+        let run = try TestSupport.run(["apply", "--imds-endpoint", stub.endpoint, "--wait-for", "ens7", "--links", Self.links,
+                                       "--root", root.path, "--no-reload"])
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(elapsed > 2.0 && elapsed < 15, "waited \(elapsed) s")
+        let network3 = try String(contentsOf: root.appendingPathComponent("run/systemd/network/05-ec2-netgen-020000000003.network"), encoding: .utf8)
+        #expect(network3.contains("Table=10002"))
+        #expect(!network3.contains("Table=10000"))
+    }
+
+    @Test("--wait-for gives up after --wait-timeout with exit 1")
+    func waitTimeout() throws {
+        var text = try String(decoding: Self.exampleDocument(), as: UTF8.self)
+        text = text.replacingOccurrences(of: #""device-number": "2""#, with: #""device-number": "0""#)
+        let stub = try StubIMDS(document: Data(text.utf8))
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let run = try TestSupport.run(["apply", "--imds-endpoint", stub.endpoint, "--wait-for", "ens7", "--wait-timeout", "1",
+                                       "--links", Self.links, "--root", root.path, "--no-reload"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("device-number reads 0"), "\(run.stderr)")
+        #expect(try TestSupport.snapshot(root.appendingPathComponent("run/systemd/network")).isEmpty)
+    }
+
+    @Test("without --wait-for, a lagging ENI keeps its files exactly")
+    func lagKeepsFiles() throws {
+        let stub = try StubIMDS(document: try Self.exampleDocument())
+        let root = try Self.configuredRoot(stub: stub)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let name = "run/systemd/network/05-ec2-netgen-020000000003.network"
+        let before = try Data(contentsOf: root.appendingPathComponent(name))
+        var text = try String(decoding: Self.exampleDocument(), as: UTF8.self)
+        text = text.replacingOccurrences(of: #""device-number": "2""#, with: #""device-number": "0""#)
+        try stub.setDocument(Data(text.utf8))
+        let run = try TestSupport.run(["apply", "--imds-endpoint", stub.endpoint, "--links", Self.links, "--root", root.path, "--no-reload"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("kept"), "\(run.stdout)")
+        #expect(run.stdout.contains("metadata incomplete"))
+        #expect(try Data(contentsOf: root.appendingPathComponent(name)) == before)
+    }
+}
+
+/// A raw HTTP GET over a socket, independent of the product's client, to check the stub.
+struct HTTPTestClient {
+    let port: Int
+
+    func status(of path: String) throws -> Int {
+        let handle = try FileHandle.connect(port: port)
+        handle.write(Data("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8))
+        let data = handle.readDataToEndOfFile()
+        let line = String(decoding: data.prefix(32), as: UTF8.self)
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+    }
+}
+
+extension FileHandle {
+    /// A TCP connection to 127.0.0.1:port.
+    static func connect(port: Int) throws -> FileHandle {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else { throw TestFailure("connect failed") }
+        return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+    }
+}
