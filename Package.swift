@@ -18,7 +18,11 @@ let package = Package(
         // Our own small HTTP/1.1 client (DESIGN.md section 12): IMDS is one plain-HTTP
         // link-local service; a library would cost 20 MB and minutes of build.
         .target(name: "EC2NetHTTP"),
-        .target(name: "EC2NetIO", dependencies: ["EC2NetCore", "EC2NetHTTP"]),
+        // libsystemd (Debian: libsystemd-dev): sd-bus for networkd, sd-device for links,
+        // sd-journal for structured logs.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
+                       providers: [.apt(["libsystemd-dev"]), .yum(["systemd-devel"])]),
+        .target(name: "EC2NetIO", dependencies: ["EC2NetCore", "EC2NetHTTP", "CSystemd"]),
         .executableTarget(
             name: "ec2-netgen",
             dependencies: [

@@ -2,6 +2,7 @@ import ArgumentParser
 import EC2NetCore
 import EC2NetFS
 import EC2NetIO
+import Glibc
 
 /// `ec2-netgen apply`: the one idempotent operation every entry point funnels into —
 /// read inputs, plan, render, sync the managed files, reload networkd only on change.
@@ -69,7 +70,12 @@ struct ApplyCommand: ParsableCommand {
             document = try MetadataDocument(bytes: bytes, source: cache.path)
             instance = try EC2NetCore.parse(document)
         } else if let client {
-            (document, instance) = try IMDSOptions.fetch(with: client)
+            do {
+                (document, instance) = try IMDSOptions.fetch(with: client)
+            } catch {
+                Journal.send(.imdsFailed, priority: LOG_ERR, message: "IMDS read failed, nothing changed: \(error)")
+                throw error
+            }
         } else {
             throw Failure.runtime("no metadata source")
         }
@@ -90,9 +96,9 @@ struct ApplyCommand: ParsableCommand {
         if live { try cache.save(document) }
         printReport(report, plan: plan, directory: directory.path)
         if let client { print(IMDSOptions.summary(client, milliseconds: millisecondsSince(start))) }
-        if report.changed && !noReload {
-            printError("networkd reload is not implemented in this build; run `networkctl reload`")
-        }
+        journal(report, plan: plan)
+        if report.changed && !noReload { try reloadNetworkd() }
+        if root == "/" { retriggerLinks(report, plan: plan) }
     }
 
     /// One line per file touched, then the skipped ENIs, then a summary.

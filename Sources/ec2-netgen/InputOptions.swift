@@ -1,6 +1,7 @@
 import ArgumentParser
 import EC2NetCore
 import EC2NetFS
+import EC2NetIO
 
 /// The inputs `plan` and `apply` share: where metadata, links and configuration come from.
 struct InputOptions: ParsableArguments {
@@ -26,9 +27,13 @@ struct InputOptions: ParsableArguments {
         return try MetadataDocument(bytes: bytes, source: path)
     }
 
-    /// The links: from `--links`, else from sysfs under `root`.
+    /// The links: from `--links`; else from sd-device when running on the real root with a
+    /// udev database (it carries `ID_NET_MANAGED_BY`); else from sysfs under `root`.
     func loadLinks(root: String) throws -> [Link] {
-        guard let links else { return try SysfsLinkReader.links(root: root) }
+        guard let links else {
+            if root == "/" && UdevDevices.databaseAvailable { return try UdevDevices.links() }
+            return try SysfsLinkReader.links(root: root)
+        }
         let bytes: [UInt8]
         do {
             bytes = try FileIO.read(links)
