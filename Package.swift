@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ec2-netgen", targets: ["ec2-netgen"]),
+        .executable(name: "ec2-netgen-generator", targets: ["ec2-netgen-generator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -30,6 +31,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The generator runs at every boot and daemon-reload: no argument parser, no HTTP,
+        // no libsystemd, so it cannot reach IMDS or D-Bus even by mistake.
+        .executableTarget(name: "ec2-netgen-generator", dependencies: ["EC2NetFS"], path: "generator"),
         .testTarget(name: "EC2NetCoreTests", dependencies: ["EC2NetCore", "EC2NetFS", "EC2NetHTTP", "EC2NetIO"]),
     ],
     swiftLanguageModes: [.v6]

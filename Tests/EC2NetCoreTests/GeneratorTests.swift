@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+/// The generator, run as systemd runs it: three output directories, fake /proc/cmdline
+/// and DMI under EC2_NETGEN_GENERATOR_ROOT. Exact file sets, nothing written elsewhere,
+/// exit 0 and silence.
+struct GeneratorTests {
+    static var binary: URL { TestSupport.executable.deletingLastPathComponent().appendingPathComponent("ec2-netgen-generator") }
+
+    /// Runs the generator over a fresh tree; returns the listing (path → symlink target or
+    /// "dir"/"file") of the whole tree afterwards, and of the fake inputs before.
+    func generate(cmdline: String, dmi: [String: String]) throws -> (after: [String: String], before: [String: String], status: Int32, stderr: String) {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let fm = FileManager.default
+        try fm.createDirectory(at: root.appendingPathComponent("proc"), withIntermediateDirectories: true)
+        try cmdline.write(to: root.appendingPathComponent("proc/cmdline"), atomically: true, encoding: .utf8)
+        try fm.createDirectory(at: root.appendingPathComponent("sys/class/dmi/id"), withIntermediateDirectories: true)
+        for (name, value) in dmi {
+            try (value + "\n").write(to: root.appendingPathComponent("sys/class/dmi/id/" + name), atomically: true, encoding: .utf8)
+        }
+        for dir in ["out/normal", "out/early", "out/late"] {
+            try fm.createDirectory(at: root.appendingPathComponent(dir), withIntermediateDirectories: true)
+        }
+        let before = try listing(root)
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["normal", "early", "late"].map { root.appendingPathComponent("out/" + $0).path }
+        process.environment = ["EC2_NETGEN_GENERATOR_ROOT": root.path]
+        let err = Pipe(), out = Pipe()
+        process.standardError = err
+        process.standardOutput = out
+        try process.run()
+        process.waitUntilExit()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile() + out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (try listing(root), before, process.terminationStatus, stderr)
+    }
+
+    func listing(_ root: URL) throws -> [String: String] {
+        var result: [String: String] = [:]
+        let fm = FileManager.default
+        guard let walker = fm.enumerator(atPath: root.path) else { return result }
+        while let relative = walker.nextObject() as? String {
+            let path = root.appendingPathComponent(relative).path
+            if let target = try? fm.destinationOfSymbolicLink(atPath: path) {
+                result[relative] = "-> " + target
+            } else {
+                var isDirectory: ObjCBool = false
+                fm.fileExists(atPath: path, isDirectory: &isDirectory)
+                result[relative] = isDirectory.boolValue ? "dir" : "file"
+            }
+        }
+        return result
+    }
+
+    func added(_ run: (after: [String: String], before: [String: String], status: Int32, stderr: String)) -> [String: String] {
+        run.after.filter { run.before[$0.key] == nil }
+    }
+
+    @Test("EC2 (Nitro DMI): boot service and timer are wired, nothing else")
+    func ec2() throws {
+        let run = try generate(cmdline: "console=ttyS0 root=/dev/nvme0n1p1", dmi: ["sys_vendor": "Amazon EC2"])
+        #expect(run.status == 0)
+        #expect(run.stderr.isEmpty)
+        #expect(added(run) == [
+            "out/normal/sysinit.target.wants": "dir",
+            "out/normal/sysinit.target.wants/ec2-netgen-boot.service": "-> /usr/lib/systemd/system/ec2-netgen-boot.service",
+            "out/normal/timers.target.wants": "dir",
+            "out/normal/timers.target.wants/ec2-netgen-refresh.timer": "-> /usr/lib/systemd/system/ec2-netgen-refresh.timer",
+        ])
+        #expect(run.after.filter { run.before[$0.key] != nil } == run.before)
+    }
+
+    @Test("EC2 (Xen DMI) is recognised too")
+    func xen() throws {
+        let run = try generate(cmdline: "", dmi: ["sys_vendor": "Xen", "bios_version": "4.11.amazon"])
+        #expect(run.status == 0)
+        #expect(added(run).keys.contains("out/normal/sysinit.target.wants/ec2-netgen-boot.service"))
+    }
+
+    static let masked: [String: String] = [
+        "out/early/ec2-netgen-boot.service": "-> /dev/null",
+        "out/early/ec2-netgen@.service": "-> /dev/null",
+        "out/early/ec2-netgen-refresh.service": "-> /dev/null",
+        "out/early/ec2-netgen-refresh.timer": "-> /dev/null",
+    ]
+
+    @Test("not EC2: every unit is masked in the early directory")
+    func notEC2() throws {
+        let run = try generate(cmdline: "quiet", dmi: ["sys_vendor": "QEMU"])
+        #expect(run.status == 0)
+        #expect(run.stderr.isEmpty)
+        #expect(added(run) == Self.masked)
+    }
+
+    @Test("ec2-netgen=off masks on EC2 too; the last switch wins")
+    func off() throws {
+        let run = try generate(cmdline: "ec2-netgen=on quiet ec2-netgen=off", dmi: ["sys_vendor": "Amazon EC2"])
+        #expect(run.status == 0)
+        #expect(added(run) == Self.masked)
+        let on = try generate(cmdline: "ec2-netgen=off ec2-netgen=on", dmi: ["sys_vendor": "QEMU"])
+        #expect(added(on).keys.contains("out/normal/sysinit.target.wants/ec2-netgen-boot.service"))
+    }
+
+    @Test("no DMI at all (a container) counts as not EC2")
+    func noDMI() throws {
+        let run = try generate(cmdline: "", dmi: [:])
+        #expect(added(run) == Self.masked)
+    }
+
+    @Test("usage errors exit non-zero")
+    func usage() throws {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["/tmp/a", "/tmp/b"]
+        process.standardError = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+    }
+}

@@ -1,0 +1,112 @@
+import EC2NetFS
+import Glibc
+
+/// The generator's decision and its output. The root (`EC2_NETGEN_GENERATOR_ROOT`) only
+/// redirects what is read (`/proc/cmdline`, DMI) and where the log goes, so tests can feed
+/// fake inputs; output directories are always the arguments.
+struct Generator {
+    /// Prefix for `/proc` and `/sys` reads, "" in production.
+    let root: String
+    /// Normal-priority output directory (wants symlinks).
+    let normal: String
+    /// Early (highest-priority) output directory (masks beat even /etc).
+    let early: String
+
+    /// Every unit ec2-netgen ships that can start it.
+    static let units = ["ec2-netgen-boot.service", "ec2-netgen@.service", "ec2-netgen-refresh.service",
+                        "ec2-netgen-refresh.timer"]
+    /// Where the package installs its units; a wants symlink's target only names the unit.
+    static let unitDirectory = "/usr/lib/systemd/system"
+
+    /// The test root override, validated: absolute and without `..`.
+    static func rootFromEnvironment() -> String {
+        guard let value = getenv("EC2_NETGEN_GENERATOR_ROOT") else { return "" }
+        let root = String(cString: value)
+        guard root.hasPrefix("/"), !root.split(separator: "/").contains("..") else { return "" }
+        return root == "/" ? "" : root
+    }
+
+    func run() {
+        let switchSetting = kernelSwitch()
+        if switchSetting == "off" {
+            mask(reason: "ec2-netgen=off on the kernel command line")
+            return
+        }
+        if switchSetting != "on", let vendor = nonEC2Vendor() {
+            mask(reason: "not an EC2 instance (DMI: \(vendor))")
+            return
+        }
+        link("sysinit.target.wants", unit: "ec2-netgen-boot.service")
+        link("timers.target.wants", unit: "ec2-netgen-refresh.timer")
+    }
+
+    /// `ec2-netgen=` from the kernel command line: "off", "on", or nil. The last one wins,
+    /// as for systemd's own switches.
+    func kernelSwitch() -> String? {
+        guard let text = read("/proc/cmdline") else { return nil }
+        var setting: String?
+        for word in text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }) {
+            guard word.hasPrefix("ec2-netgen=") else { continue }
+            switch word.dropFirst("ec2-netgen=".count).lowercased() {
+            case "0", "off", "no", "false": setting = "off"
+            case "1", "on", "yes", "true": setting = "on"
+            default: log(4, "ignoring unknown \(word) on the kernel command line")
+            }
+        }
+        return setting
+    }
+
+    /// nil on EC2; otherwise what DMI says instead. Nitro reports sys_vendor "Amazon EC2";
+    /// Xen instances report a bios_version ending in ".amazon" and a product_uuid
+    /// starting with "ec2". Missing DMI (containers) counts as not EC2.
+    func nonEC2Vendor() -> String? {
+        let base = "/sys/class/dmi/id/"
+        let vendor = read(base + "sys_vendor") ?? ""
+        if vendor == "Amazon EC2" { return nil }
+        if (read(base + "bios_version") ?? "").lowercased().hasSuffix(".amazon") { return nil }
+        if (read(base + "product_uuid") ?? "").lowercased().hasPrefix("ec2") { return nil }
+        return vendor.isEmpty ? "no DMI vendor" : vendor
+    }
+
+    /// Masks every unit for this boot.
+    func mask(reason: String) {
+        log(6, "masking ec2-netgen units: \(reason)")
+        for unit in Self.units { symlink("/dev/null", at: early + "/" + unit) }
+    }
+
+    /// `DIR/TARGET.wants/UNIT -> unit file`.
+    func link(_ wants: String, unit: String) {
+        let directory = normal + "/" + wants
+        do {
+            try FileIO.makeDirectories(directory)
+        } catch {
+            log(3, "\(error)")
+            return
+        }
+        symlink(Self.unitDirectory + "/" + unit, at: directory + "/" + unit)
+    }
+
+    private func symlink(_ target: String, at path: String) {
+        if Glibc.symlink(target, path) != 0 && errno != EEXIST {
+            log(3, "symlink \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// A small file's content without trailing newline, or nil.
+    private func read(_ path: String) -> String? {
+        guard let bytes = try? FileIO.read(root + path, limit: 65536) else { return nil }
+        var text = String(decoding: bytes, as: UTF8.self)
+        while text.hasSuffix("\n") { text.removeLast() }
+        return text
+    }
+
+    /// A kernel log line, `<level>ec2-netgen-generator: message`. The generator may talk
+    /// to no process, and the journal is not up yet; /dev/kmsg is how generators log.
+    func log(_ level: Int, _ message: String) {
+        let fd = open(root + "/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let line = "<\(level)>ec2-netgen-generator: \(message)\n"
+        _ = line.withCString { write(fd, $0, strlen($0)) }
+    }
+}
