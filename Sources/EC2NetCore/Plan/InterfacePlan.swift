@@ -20,8 +20,10 @@ public struct InterfacePlan: Equatable, Sendable {
     public var metric: Int
     /// Run DHCPv4 (the ENI has a private IPv4).
     public var dhcp4: Bool
-    /// Run DHCPv6 and accept RAs (the ENI has an IPv6 address).
-    public var dhcp6: Bool
+    /// Accept RAs for the IPv6 gateway (the ENI has an IPv6 address). IPv6 addresses are
+    /// all static from IMDS, DHCPv6 is off: a reload restarts the DHCPv6 client and
+    /// deletes its address for seconds (docs/decisions.md, measured by scenario S9).
+    public var ipv6: Bool
     /// Keep the lease's default route in the main table; when false it goes to `table`.
     public var mainTableDefaultRoute: Bool
     /// Static addresses: secondary IPv4 as /32, secondary IPv6 as /128, and opt-in

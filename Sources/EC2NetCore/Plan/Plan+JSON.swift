@@ -27,7 +27,7 @@ extension InterfacePlan {
             "table": .number("\(table)"),
             "metric": .number("\(metric)"),
             "dhcp4": .bool(dhcp4),
-            "dhcp6": .bool(dhcp6),
+            "ipv6": .bool(ipv6),
             "main-table-default-route": .bool(mainTableDefaultRoute),
             "static-addresses": .array(addresses.map { .string($0.description) }),
             "routes": .array(routes.map { route in

@@ -77,13 +77,14 @@ private func planInterface(_ interface: NetworkInterface, device: Int, isPrimary
     let card = interface.card
     let table = RoutingNumbers.table(card: card, device: device)
     let dhcp4 = !interface.privateIPv4s.isEmpty
-    let dhcp6 = !interface.ipv6s.isEmpty
+    let ipv6 = !interface.ipv6s.isEmpty
 
-    // The first address of each family comes from DHCP; the rest are static host
+    // The first IPv4 comes from DHCP; the other IPv4s, and every IPv6, are static host
     // addresses without a prefix route (a /24 static address would become the subnet's
-    // preferred source and steal it from the DHCP address).
+    // preferred source and steal it from the DHCP address). IPv6 is static because the
+    // DHCPv6 client restarts on every reload of a changed file and drops its address.
     var addresses = interface.privateIPv4s.dropFirst().map { IPPrefix(host: .v4($0)) }
-        + interface.ipv6s.dropFirst().map { IPPrefix(host: .v6($0)) }
+        + interface.ipv6s.map { IPPrefix(host: .v6($0)) }
     if settings.addressesFromPrefixes {
         let assigned = Set(addresses.map(\.address) + interface.privateIPv4s.map(IPAddress.v4))
         for prefix in interface.ipv4Prefixes {
@@ -105,7 +106,7 @@ private func planInterface(_ interface: NetworkInterface, device: Int, isPrimary
             routes.append(Route(destination: nil, family: .ipv4, gateway: .dhcp4, table: table))
         }
     }
-    if dhcp6 {
+    if ipv6 {
         for subnet in interface.subnetIPv6CIDRs {
             routes.append(Route(destination: subnet, family: .ipv6, gateway: .onLink, table: table))
         }
@@ -131,7 +132,7 @@ private func planInterface(_ interface: NetworkInterface, device: Int, isPrimary
     return InterfacePlan(
         mac: interface.mac, interfaceID: interface.interfaceID, card: card, device: device, linkName: linkName,
         isPrimary: isPrimary, table: table, metric: RoutingNumbers.metric(card: card, device: device),
-        dhcp4: dhcp4, dhcp6: dhcp6, mainTableDefaultRoute: settings.mainTableDefaultRoute,
+        dhcp4: dhcp4, ipv6: ipv6, mainTableDefaultRoute: settings.mainTableDefaultRoute,
         addresses: addresses.sorted(), routes: routes, rules: rules.sorted(),
         elasticIPs: interface.elasticIPs.sorted())
 }

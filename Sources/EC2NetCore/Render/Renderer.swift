@@ -33,8 +33,8 @@ func networkFile(_ interface: InterfacePlan) -> INIFile {
     file.sections.append(INISection("Match", [("MACAddress", interface.mac.description), ("Type", "ether")]))
 
     var network = INISection("Network")
-    network.append("DHCP", dhcpMode(interface))
-    network.append("IPv6AcceptRA", interface.dhcp6 ? "yes" : "no")
+    network.append("DHCP", interface.dhcp4 ? "ipv4" : "no")
+    network.append("IPv6AcceptRA", interface.ipv6 ? "yes" : "no")
     // A reload reconfigures a link whose file changed; keeping the DHCP-learned state
     // means adding a secondary IP costs no IPv4 packet (DESIGN.md section 6).
     network.append("KeepConfiguration", "dhcp")
@@ -52,8 +52,10 @@ func networkFile(_ interface: InterfacePlan) -> INIFile {
         if !interface.mainTableDefaultRoute { dhcp.append("RouteTable", "\(interface.table)") }
         file.sections.append(dhcp)
     }
-    if interface.dhcp6 {
+    if interface.ipv6 {
         var ra = INISection("IPv6AcceptRA")
+        // RAs give the gateway; the addresses are static (see InterfacePlan.ipv6).
+        ra.append("DHCPv6Client", "no")
         ra.append("RouteMetric", "\(interface.metric)")
         if !interface.mainTableDefaultRoute { ra.append("RouteTable", "\(interface.table)") }
         file.sections.append(ra)
@@ -68,16 +70,6 @@ func networkFile(_ interface: InterfacePlan) -> INIFile {
         file.sections.append(ruleSection(rule))
     }
     return file
-}
-
-/// `DHCP=` for the families the ENI has.
-private func dhcpMode(_ interface: InterfacePlan) -> String {
-    switch (interface.dhcp4, interface.dhcp6) {
-    case (true, true): return "yes"
-    case (true, false): return "ipv4"
-    case (false, true): return "ipv6"
-    case (false, false): return "no"
-    }
 }
 
 /// One `[Route]`.

@@ -1,0 +1,406 @@
+"""A VPC in network namespaces, with a real systemd-networkd instance (DESIGN.md section 9).
+
+Namespaces (all named <run id>-<role>, so two runs never collide):
+  vpc   the VPC router: one bridge per subnet with the gateway at .1, forwarding, dnsmasq
+        (DHCPv4, DHCPv6 and RA, static leases by MAC), the stub IMDS on
+        169.254.169.254:80, and the source/destination check in nftables (bridge family:
+        a frame entering from ENI k's port whose source is not one of ENI k's addresses is
+        dropped and counted).
+  inst  the instance: veth "ENIs" with fixed MACs; systemd-networkd runs there in a
+        private mount namespace (its /run and /var/lib are directories of this run, /sys
+        read-only) with a private dbus-daemon. ec2-netgen runs inside the same namespaces,
+        exactly as its units would.
+  r1/r2 remote hosts in subnet 1 and 2; inet: an "internet" host behind the router.
+Every process started here is killed by PID and every namespace deleted in cleanup(),
+also when a scenario fails.
+"""
+import json, os, re, secrets, shutil, signal, subprocess, sys, tempfile, time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+STUB = os.path.join(REPO, "Tests", "stub-imds", "stub_imds.py")
+
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=/run/dbus/system_bus_socket</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="root"/>
+    <allow user="systemd-network"/>
+    <allow own="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+"""
+
+SUBNETS = {
+    1: ("10.0.1", "2001:db8:0:1"),
+    2: ("10.0.2", "2001:db8:0:2"),
+    3: ("10.0.3", "2001:db8:0:3"),
+}
+
+
+def run(argv, check=True, timeout=60, **kwargs):
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kwargs)
+    if check and result.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s%s" % (" ".join(argv), result.returncode, result.stdout, result.stderr))
+    return result
+
+
+class ENI:
+    def __init__(self, name, mac, subnet, device, ipv4s, ipv6s=(), ipv4_prefixes=(), interface_id=None):
+        self.name, self.mac, self.subnet, self.device = name, mac, subnet, device
+        self.ipv4s, self.ipv6s, self.ipv4_prefixes = list(ipv4s), list(ipv6s), list(ipv4_prefixes)
+        self.interface_id = interface_id or "eni-0%016x" % (0xabc00 + device)
+        self.port = "p" + name  # the VPC-side end of the veth, a port of the subnet bridge
+
+    def metadata(self):
+        v4, v6 = SUBNETS[self.subnet]
+        entry = {
+            "device-number": str(self.device), "interface-id": self.interface_id,
+            "local-ipv4s": "\n".join(self.ipv4s), "subnet-ipv4-cidr-block": v4 + ".0/24",
+            "vpc-ipv4-cidr-blocks": "10.0.0.0/16", "mac": self.mac,
+        }
+        if self.ipv6s:
+            entry["ipv6s"] = "\n".join(self.ipv6s)
+            entry["subnet-ipv6-cidr-blocks"] = v6 + "::/64"
+            entry["vpc-ipv6-cidr-blocks"] = "2001:db8::/56"
+        if self.ipv4_prefixes:
+            entry["ipv4-prefix"] = "\n".join(self.ipv4_prefixes)
+        return entry
+
+
+class VPC:
+    def __init__(self, binary):
+        self.binary = binary
+        self.id = "eng" + secrets.token_hex(3)
+        self.work = tempfile.mkdtemp(prefix="ec2-netgen-%s-" % self.id)
+        self.namespaces = []
+        self.pids = []           # every long-running process we started, killed in cleanup
+        self.enis = {}
+        self.primary = None
+        self.holder = None       # PID whose mount+net namespaces are the instance's
+        self.networkd = None
+        self.stub = None
+        self.dnsmasq = None
+        self.log = open(os.path.join(self.work, "harness.log"), "w")
+
+    # -- plumbing ---------------------------------------------------------------------
+    def ns(self, role):
+        return "%s-%s" % (self.id, role)
+
+    def sh(self, role, command, check=True, timeout=60):
+        self.log.write("[%s] %s\n" % (role, command))
+        self.log.flush()
+        return run(["ip", "netns", "exec", self.ns(role), "sh", "-c", command], check=check, timeout=timeout)
+
+    def spawn(self, argv, log_name):
+        out = open(os.path.join(self.work, log_name), "a")
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.pids.append(proc)
+        return proc
+
+    def add_namespace(self, role):
+        run(["ip", "netns", "add", self.ns(role)])
+        self.namespaces.append(self.ns(role))
+        self.sh(role, "ip link set lo up")
+
+    # -- the VPC ---------------------------------------------------------------------
+    def setup(self, enis, primary):
+        self.primary = primary
+        for role in ["vpc", "inst", "r1", "r2", "inet"]:
+            self.add_namespace(role)
+        self.sh("vpc", "sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1")
+        for index, (v4, v6) in SUBNETS.items():
+            # A fixed bridge MAC: a Linux bridge otherwise takes its lowest port's MAC, and
+            # a port added later would change the gateway's MAC under the instance.
+            self.sh("vpc", "ip link add br%d address 02:aa:00:00:00:%02x type bridge && "
+                           "ip link set br%d addrgenmode eui64 && "
+                           "ip addr add %s.1/24 dev br%d && ip addr add %s::1/64 dev br%d nodad && ip link set br%d up"
+                    % (index, index, index, v4, index, v6, index, index))
+        self.sh("vpc", "ip addr add 169.254.169.254/32 dev lo")
+        # Remote hosts and the internet host.
+        for role, bridge, v4, v6 in [("r1", 1, "10.0.1.50", "2001:db8:0:1::50"), ("r2", 2, "10.0.2.50", "2001:db8:0:2::50")]:
+            self.link_host(role, "br%d" % bridge, v4 + "/24", v6 + "/64", "10.0.%d.1" % bridge, "2001:db8:0:%d::1" % bridge)
+        run(["ip", "link", "add", "inet0", "netns", self.ns("inet"), "type", "veth", "peer", "name", "pinet", "netns", self.ns("vpc")])
+        self.sh("vpc", "ip addr add 198.51.100.1/24 dev pinet && ip addr add 2001:db8:ffff::1/64 dev pinet nodad && ip link set pinet up")
+        self.sh("inet", "ip addr add 198.51.100.10/24 dev inet0 && ip addr add 2001:db8:ffff::10/64 dev inet0 nodad && "
+                        "ip link set inet0 up && ip route add default via 198.51.100.1 && ip -6 route add default via 2001:db8:ffff::1")
+        for eni in enis:
+            self.plug(eni)
+        self.write_dnsmasq_hosts()
+        self.start_dnsmasq()
+        self.write_srcdst()
+        self.start_stub()
+
+    def link_host(self, role, bridge, v4, v6, gw4, gw6):
+        run(["ip", "link", "add", "eth0", "netns", self.ns(role), "type", "veth", "peer", "name", "p" + role, "netns", self.ns("vpc")])
+        self.sh("vpc", "ip link set p%s master %s up" % (role, bridge))
+        self.sh(role, "ip addr add %s dev eth0 && ip addr add %s dev eth0 nodad && ip link set eth0 up && "
+                      "ip route add default via %s && ip -6 route add default via %s" % (v4, v6, gw4, gw6))
+
+    def plug(self, eni):
+        """Creates the ENI's veth: the instance end carries the ENI's MAC."""
+        self.enis[eni.name] = eni
+        run(["ip", "link", "add", eni.name, "address", eni.mac, "netns", self.ns("inst"), "type", "veth",
+             "peer", "name", eni.port, "netns", self.ns("vpc")])
+        self.sh("vpc", "ip link set %s master br%d up" % (eni.port, eni.subnet))
+        self.sh("inst", "ip link set %s up" % eni.name)
+
+    def unplug(self, eni):
+        self.sh("inst", "ip link del %s" % eni.name)
+        del self.enis[eni.name]
+
+    def write_dnsmasq_hosts(self):
+        lines = []
+        for eni in self.enis.values():
+            lines.append("%s,%s" % (eni.mac, eni.ipv4s[0]))
+            if eni.ipv6s:
+                lines.append("%s,[%s]" % (eni.mac, eni.ipv6s[0]))
+        with open(os.path.join(self.work, "dhcp-hosts"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+        if self.dnsmasq:
+            os.kill(self.dnsmasq.pid, signal.SIGHUP)  # re-reads --dhcp-hostsfile
+
+    def start_dnsmasq(self):
+        argv = ["ip", "netns", "exec", self.ns("vpc"), "dnsmasq", "--keep-in-foreground", "--no-daemon", "--conf-file=/dev/null",
+                "--no-resolv", "--no-hosts", "--port=0", "--log-dhcp", "--enable-ra", "--bind-interfaces",
+                "--dhcp-leasefile=%s" % os.path.join(self.work, "leases"), "--pid-file=",
+                "--dhcp-hostsfile=%s" % os.path.join(self.work, "dhcp-hosts"), "--dhcp-option=option:mtu,1500"]
+        for index, (v4, v6) in SUBNETS.items():
+            argv += ["--interface=br%d" % index, "--dhcp-range=%s.0,static,255.255.255.0,1h" % v4,
+                     "--dhcp-range=%s::,static,64,1h" % v6]
+        self.dnsmasq = self.spawn(argv, "dnsmasq.log")
+
+    def write_srcdst(self):
+        """The VPC's source/destination check: per ENI port, only its own sources pass."""
+        rules = ["table bridge ec2srcdst", "delete table bridge ec2srcdst", "table bridge ec2srcdst {",
+                 "  chain pre {", "    type filter hook prerouting priority -200; policy accept;"]
+        for eni in self.enis.values():
+            v4 = ["0.0.0.0"] + eni.ipv4s + eni.ipv4_prefixes
+            v6 = ["::", "fe80::/10"] + eni.ipv6s
+            rules.append("    iifname \"%s\" ether type ip ip saddr != { %s } counter name \"drop_%s\" drop"
+                         % (eni.port, ", ".join(v4), eni.name))
+            rules.append("    iifname \"%s\" ether type ip6 ip6 saddr != { %s } counter name \"drop_%s\" drop"
+                         % (eni.port, ", ".join(v6), eni.name))
+        rules += ["  }"]
+        for eni in self.enis.values():
+            rules.append("  counter drop_%s { }" % eni.name)
+        rules += ["}"]
+        path = os.path.join(self.work, "srcdst.nft")
+        # Keep counters across rewrites: read them first, since the table is recreated.
+        self.drop_base = getattr(self, "drop_base", {})
+        for name, value in self.read_counters().items():
+            self.drop_base[name] = self.drop_base.get(name, 0) + value
+        with open(path, "w") as f:
+            f.write("\n".join(rules) + "\n")
+        self.sh("vpc", "nft -f %s" % path)
+
+    def read_counters(self):
+        result = self.sh("vpc", "nft -j list counters table bridge ec2srcdst", check=False)
+        if result.returncode != 0:
+            return {}
+        counts = {}
+        for item in json.loads(result.stdout).get("nftables", []):
+            counter = item.get("counter")
+            if counter:
+                counts[counter["name"][len("drop_"):]] = counter["packets"]
+        return counts
+
+    def drops(self):
+        """Packets the source/destination check dropped, per ENI, since setup."""
+        current = self.read_counters()
+        base = getattr(self, "drop_base", {})
+        return {name: current.get(name, 0) + base.get(name, 0) for name in set(current) | set(base)}
+
+    # -- IMDS --------------------------------------------------------------------------
+    def metadata(self, enis=None, lag=None):
+        macs = {}
+        for eni in (enis or self.enis.values()):
+            entry = eni.metadata()
+            if lag and eni.name in lag:
+                entry.update(lag[eni.name])
+            macs[eni.mac] = entry
+        return {"meta-data": {"instance-id": "i-0123456789abcdef0", "mac": self.primary.mac,
+                              "network": {"interfaces": {"macs": macs}}}}
+
+    def publish(self, document):
+        path = os.path.join(self.work, "imds.json")
+        with open(path + ".tmp", "w") as f:
+            json.dump(document, f)
+        os.rename(path + ".tmp", path)
+
+    def set_faults(self, faults):
+        path = os.path.join(self.work, "faults.json")
+        with open(path + ".tmp", "w") as f:
+            json.dump(faults, f)
+        os.rename(path + ".tmp", path)
+
+    def start_stub(self):
+        self.publish(self.metadata())
+        self.set_faults({})
+        self.stub = self.spawn(["ip", "netns", "exec", self.ns("vpc"), sys.executable, STUB,
+                                "--document", os.path.join(self.work, "imds.json"),
+                                "--faults", os.path.join(self.work, "faults.json"),
+                                "--listen", "169.254.169.254:80", "--log", os.path.join(self.work, "imds.log")], "stub.log")
+
+    def imds_requests(self):
+        try:
+            with open(os.path.join(self.work, "imds.log")) as f:
+                return sum(1 for _ in f)
+        except FileNotFoundError:
+            return 0
+
+    # -- the instance --------------------------------------------------------------------
+    def instance_root(self):
+        return os.path.join(self.work, "inst")
+
+    def network_dir(self):
+        return os.path.join(self.instance_root(), "run", "systemd", "network")
+
+    def boot(self, default_network, drop_in):
+        """Starts the instance's private mount namespace, dbus-daemon and networkd."""
+        root = self.instance_root()
+        for sub in ["run/systemd/network", "run/systemd/networkd.conf.d", "run/dbus", "var/lib/ec2-netgen"]:
+            os.makedirs(os.path.join(root, sub), exist_ok=True)
+        os.chmod(os.path.join(root, "run"), 0o755)
+        with open(os.path.join(root, "run/systemd/network/80-ec2-netgen-default.network"), "w") as f:
+            f.write(default_network)
+        with open(os.path.join(root, "run/systemd/networkd.conf.d/ec2-netgen.conf"), "w") as f:
+            f.write(drop_in)
+        with open(os.path.join(self.work, "bus.conf"), "w") as f:
+            f.write(BUS_CONFIG)
+        # The holder: a shell in the instance's namespaces that sets up the mounts and
+        # then sleeps; everything else enters its namespaces with nsenter.
+        script = ("mount -n --bind %(root)s/run /run && mount -n --bind %(root)s/var/lib/ec2-netgen /var/lib/ec2-netgen 2>/dev/null "
+                  "|| { mount -n -t tmpfs tmpfs /var/lib && mkdir -p /var/lib/ec2-netgen && "
+                  "mount -n --bind %(root)s/var/lib/ec2-netgen /var/lib/ec2-netgen; }; "
+                  "mount -n -o remount,bind,ro /sys && echo ready && exec sleep infinity") % {"root": root}
+        self.holder = self.spawn(["ip", "netns", "exec", self.ns("inst"), "unshare", "-m", "--propagation", "private",
+                                  "sh", "-c", script], "holder.log")
+        self.wait_for(lambda: "ready" in open(os.path.join(self.work, "holder.log")).read(), 5, "instance mounts")
+        # The holder's PID is ip's child chain: find the sleep that is our descendant.
+        self.holder_pid = self.find_descendant(self.holder.pid, "sleep")
+        bus = self.enter(["sh", "-c", "umask 000; exec dbus-daemon --config-file=%s --nofork --nopidfile"
+                          % os.path.join(self.work, "bus.conf")], "dbus.log")
+        self.wait_for(lambda: os.path.exists(os.path.join(root, "run/dbus/system_bus_socket")), 5, "private dbus-daemon")
+        self.start_networkd()
+
+    def start_networkd(self):
+        self.networkd = self.enter(["env", "SYSTEMD_LOG_LEVEL=debug", "/lib/systemd/systemd-networkd"], "networkd.log")
+        self.wait_for(lambda: "Enumeration completed" in self.networkd_log() or "lo: Link state is up-to-date" in self.networkd_log(),
+                      10, "networkd start")
+
+    def stop_networkd(self):
+        self.networkd.terminate()
+        self.networkd.wait(timeout=10)
+        self.pids.remove(self.networkd)
+
+    def networkd_log(self):
+        with open(os.path.join(self.work, "networkd.log"), errors="replace") as f:
+            return f.read()
+
+    def enter(self, argv, log_name):
+        return self.spawn(["nsenter", "-t", str(self.holder_pid), "-m", "-n"] + argv, log_name)
+
+    def inst(self, command, check=True, timeout=120):
+        """Runs a shell command inside the instance (its mounts and network)."""
+        self.log.write("[inst] %s\n" % command)
+        self.log.flush()
+        return run(["nsenter", "-t", str(self.holder_pid), "-m", "-n", "sh", "-c", command], check=check, timeout=timeout)
+
+    def ec2netgen(self, args, check=False, timeout=180):
+        """ec2-netgen inside the instance, as its units run it (root /, live sysfs and bus)."""
+        result = self.inst(" ".join([self.binary] + args), check=False, timeout=timeout)
+        self.log.write(result.stdout + result.stderr)
+        if check and result.returncode != 0:
+            raise RuntimeError("ec2-netgen %s failed: %s%s" % (" ".join(args), result.stdout, result.stderr))
+        return result
+
+    def find_descendant(self, pid, name):
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            for entry in os.listdir("/proc"):
+                if not entry.isdigit():
+                    continue
+                try:
+                    with open("/proc/%s/stat" % entry) as f:
+                        fields = f.read().split(") ")[1].split()
+                    with open("/proc/%s/comm" % entry) as f:
+                        comm = f.read().strip()
+                except OSError:
+                    continue
+                if comm == name and self.is_descendant(int(entry), pid):
+                    return int(entry)
+            time.sleep(0.05)
+        raise RuntimeError("no %s below %d" % (name, pid))
+
+    def is_descendant(self, pid, ancestor):
+        while pid > 1:
+            if pid == ancestor:
+                return True
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    pid = int(f.read().split(") ")[1].split()[1])
+            except OSError:
+                return False
+        return False
+
+    # -- observations ------------------------------------------------------------------
+    def wait_for(self, predicate, seconds, what):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            try:
+                if predicate():
+                    return True
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("timed out after %ss waiting for %s" % (seconds, what))
+
+    def has_address(self, link, address):
+        result = self.inst("ip -o addr show dev %s" % link, check=False)
+        return (" %s/" % address) in result.stdout
+
+    def rules(self, family="-4"):
+        return self.inst("ip %s rule show" % family).stdout
+
+    def ping(self, role, target, count=3, interval=0.2, wait=1, source=None):
+        """(sent, received) of a ping from a namespace (role "inst" pings from the instance)."""
+        command = "ping -n -q -c %d -i %s -W %d %s %s" % (count, interval, wait, "-I " + source if source else "", target)
+        result = self.inst(command, check=False) if role == "inst" else self.sh(role, command, check=False)
+        match = re.search(r"(\d+) packets transmitted, (\d+) received", result.stdout)
+        return (int(match.group(1)), int(match.group(2))) if match else (count, 0)
+
+    def reachable(self, role, target, seconds=10):
+        """True once a ping from role to target gets a reply, within seconds."""
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            if self.ping(role, target, count=1, wait=1)[1] == 1:
+                return True
+        return False
+
+    # -- cleanup -----------------------------------------------------------------------
+    def cleanup(self):
+        for proc in reversed(self.pids):
+            if proc.poll() is None:
+                proc.kill()
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
+        # Anything still running in our namespaces was started by us (nsenter children).
+        for namespace in self.namespaces:
+            pids = run(["ip", "netns", "pids", namespace], check=False).stdout.split()
+            for pid in pids:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except (OSError, ValueError):
+                    pass
+        for namespace in self.namespaces:
+            run(["ip", "netns", "del", namespace], check=False)
+        self.log.close()
+        if os.environ.get("KEEP_WORK") != "1":
+            shutil.rmtree(self.work, ignore_errors=True)
