@@ -298,6 +298,10 @@ class VPC:
         self.networkd.wait(timeout=10)
         self.pids.remove(self.networkd)
 
+    def reload_count(self):
+        """D-Bus Reload calls networkd received (its debug log names each method call)."""
+        return self.networkd_log().count("member=Reload ")
+
     def networkd_log(self):
         with open(os.path.join(self.work, "networkd.log"), errors="replace") as f:
             return f.read()
