@@ -12,6 +12,8 @@ public final class IMDSClient: Sendable {
     /// The configuration in use.
     public let configuration: IMDSConfiguration
     private let state = Mutex(State())
+    /// Held while a token is being fetched (see `currentToken`).
+    private let tokenGate = Mutex(0)
     private let clock = ContinuousClock()
     private let start: ContinuousClock.Instant
 
@@ -111,9 +113,27 @@ public final class IMDSClient: Sendable {
         usleep(useconds_t(delay * 1_000_000))
     }
 
-    /// The session token, fetching it on first use.
+    /// The session token, fetching it on first use. Single-flight: workers that find no
+    /// token wait for the one fetching it, so a run (or a 401 refresh) costs one PUT.
     func currentToken(on connection: HTTPConnection) throws(IMDSError) -> (String, Int) {
-        if let current = state.withLock({ state in state.token.map { ($0, state.tokenGeneration) } }) { return current }
+        if let current = cachedToken() { return current }
+        return try tokenGate.withLock { _ throws(IMDSError) -> (String, Int) in
+            if let current = cachedToken() { return current }
+            let token = try fetchToken(on: connection)
+            return state.withLock { state in
+                state.token = token
+                state.tokenGeneration += 1
+                return (token, state.tokenGeneration)
+            }
+        }
+    }
+
+    private func cachedToken() -> (String, Int)? {
+        state.withLock { state in state.token.map { ($0, state.tokenGeneration) } }
+    }
+
+    /// `PUT /latest/api/token`, with the same retry policy as every other request.
+    private func fetchToken(on connection: HTTPConnection) throws(IMDSError) -> String {
         let path = "/latest/api/token"
         var attempt = 0
         while true {
@@ -128,13 +148,7 @@ public final class IMDSClient: Sendable {
                           response.body.allSatisfy({ $0 > 32 && $0 < 127 }) else {
                         throw .malformed(endpoint: endpointText, path: path, reason: "session token is not printable ASCII")
                     }
-                    let token = String(decoding: response.body, as: UTF8.self)
-                    return state.withLock { state in
-                        if let existing = state.token { return (existing, state.tokenGeneration) }
-                        state.token = token
-                        state.tokenGeneration += 1
-                        return (token, state.tokenGeneration)
-                    }
+                    return String(decoding: response.body, as: UTF8.self)
                 case 403: throw .forbidden(endpoint: endpointText, path: path)
                 case 429, 500...599: try backoff(attempt: &attempt, path: path, last: "status \(response.status)")
                 default: throw .http(endpoint: endpointText, path: path, status: response.status)
