@@ -1,4 +1,3 @@
-import Dispatch
 import EC2NetCore
 import EC2NetHTTP
 import Glibc
@@ -177,11 +176,11 @@ public final class IMDSClient: Sendable {
     /// Runs `jobs` on up to `parallelism` workers, each with its own keep-alive
     /// connection; returns results in job order or the first error.
     func parallel<T: Sendable>(_ jobs: [String], connections: ConnectionPool,
-                               _ body: @Sendable (String, HTTPConnection) throws(IMDSError) -> T) throws(IMDSError) -> [T] {
+                               _ body: @escaping @Sendable (String, HTTPConnection) throws(IMDSError) -> T) throws(IMDSError) -> [T] {
         let results = Mutex<[Int: Result<T, IMDSError>]>([:])
         let next = Atomic<Int>(0)
         let workers = min(connections.count, jobs.count)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        WorkerThreads.run(workers) { worker in
             let connection = connections.connection(worker)
             while true {
                 let index = next.add(1, ordering: .relaxed).oldValue
