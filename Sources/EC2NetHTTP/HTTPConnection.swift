@@ -1,8 +1,8 @@
 import Glibc
 
 /// One keep-alive HTTP/1.1 connection over a plain socket. Not thread-safe: each worker
-/// owns one. Reconnects on demand; a request on a reused connection that the server had
-/// already closed is retried once on a fresh one (that is keep-alive, not a fault).
+/// owns one. Reconnects on the next request after any failure; it never resends on its
+/// own, so the caller sees (and counts) every failed attempt.
 public final class HTTPConnection {
     /// Where requests go.
     public let endpoint: HTTPEndpoint
@@ -27,16 +27,11 @@ public final class HTTPConnection {
         for header in headers { request += "\(header.name): \(header.value)\r\n" }
         if method == "PUT" || method == "POST" { request += "Content-Length: 0\r\n" }
         request += "\r\n"
-        let bytes = Array(request.utf8)
-        let reused = fd >= 0
         do {
-            return try exchange(bytes)
+            return try exchange(Array(request.utf8))
         } catch {
             closeSocket()
-            // Only a reused connection that died before any byte of the answer arrived is
-            // retried: the server timed out our idle keep-alive connection.
-            guard reused, case .io = error else { throw error }
-            return try exchange(bytes)
+            throw error
         }
     }
 

@@ -52,9 +52,7 @@ struct IMDSTests {
     @Test("transient faults are retried and the apply succeeds", arguments: [
         (#"{"rules": [{"path": "local-ipv4s", "kind": "status", "status": 503, "count": 3}]}"#, 3),
         (#"{"rules": [{"path": "device-number", "kind": "status", "status": 429, "count": 2}]}"#, 2),
-        // A closed keep-alive connection is reopened once without counting a retry: that
-        // is how idle keep-alive connections end, not a fault.
-        (#"{"rules": [{"path": "macs/$", "kind": "close", "count": 1}]}"#, 0),
+        (#"{"rules": [{"path": "macs/$", "kind": "close", "count": 1}]}"#, 1),
         (#"{"rules": [{"path": "api/token", "kind": "close", "count": 1}]}"#, 1),
         (#"{"rules": [{"path": "interface-id", "kind": "close_mid_body", "count": 1}]}"#, 1),
         (#"{"rules": [{"path": "macs/02:00:00:00:00:02/$", "kind": "truncated_chunked", "count": 1}]}"#, 1),
