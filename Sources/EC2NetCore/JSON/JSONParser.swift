@@ -134,45 +134,42 @@ public struct JSONParser {
 
     private mutating func parseString() throws(JSONError) -> String {
         offset += 1
-        var scalars = String.UnicodeScalarView()
-        var raw: [UInt8] = []
-        func flush(_ raw: inout [UInt8], into scalars: inout String.UnicodeScalarView) throws(JSONError) {
-            guard !raw.isEmpty else { return }
-            // Validate UTF-8 strictly: a lossy repair would hide corrupted metadata.
-            var decoder = UTF8()
-            var iterator = raw.makeIterator()
-            loop: while true {
-                switch decoder.decode(&iterator) {
-                case .scalarValue(let scalar): scalars.append(scalar)
-                case .emptyInput: break loop
-                case .error: throw JSONError(offset: offset, reason: "invalid UTF-8 in string")
-                }
-            }
-            raw.removeAll(keepingCapacity: true)
+        // Fast path: no escape before the closing quote (almost every metadata string);
+        // validate the UTF-8 once and take the bytes as they are.
+        var end = offset
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
+            end += 1
         }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            guard let text = String(validating: bytes[offset..<end], as: UTF8.self) else {
+                throw error("invalid UTF-8 in string")
+            }
+            offset = end + 1
+            return text
+        }
+        // Slow path: collect UTF-8 bytes, escapes decoded into them, validate once.
+        var raw: [UInt8] = []
+        raw.reserveCapacity(end - offset + 16)
         while true {
             guard offset < bytes.count else { throw error("unterminated string") }
             let byte = bytes[offset]
             switch byte {
             case UInt8(ascii: "\""):
                 offset += 1
-                try flush(&raw, into: &scalars)
-                return String(scalars)
+                guard let text = String(validating: raw, as: UTF8.self) else { throw error("invalid UTF-8 in string") }
+                return text
             case UInt8(ascii: "\\"):
-                try flush(&raw, into: &scalars)
                 offset += 1
                 guard offset < bytes.count else { throw error("unterminated escape") }
                 let escape = bytes[offset]
                 offset += 1
                 switch escape {
-                case UInt8(ascii: "\""): scalars.append("\"")
-                case UInt8(ascii: "\\"): scalars.append("\\")
-                case UInt8(ascii: "/"): scalars.append("/")
-                case UInt8(ascii: "b"): scalars.append("\u{08}")
-                case UInt8(ascii: "f"): scalars.append("\u{0C}")
-                case UInt8(ascii: "n"): scalars.append("\n")
-                case UInt8(ascii: "r"): scalars.append("\r")
-                case UInt8(ascii: "t"): scalars.append("\t")
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): raw.append(escape)
+                case UInt8(ascii: "b"): raw.append(0x08)
+                case UInt8(ascii: "f"): raw.append(0x0C)
+                case UInt8(ascii: "n"): raw.append(0x0A)
+                case UInt8(ascii: "r"): raw.append(0x0D)
+                case UInt8(ascii: "t"): raw.append(0x09)
                 case UInt8(ascii: "u"):
                     var code = try parseHex4()
                     if (0xD800...0xDBFF).contains(code) {
@@ -184,7 +181,7 @@ public struct JSONParser {
                         code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                     }
                     guard let scalar = Unicode.Scalar(code) else { throw error("unpaired surrogate") }
-                    scalars.append(scalar)
+                    raw.append(contentsOf: String(Character(scalar)).utf8)
                 default:
                     throw error("invalid escape")
                 }

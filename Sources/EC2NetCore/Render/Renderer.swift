@@ -42,22 +42,22 @@ func networkFile(_ interface: InterfacePlan) -> INIFile {
 
     if interface.dhcp4 {
         var dhcp = INISection("DHCPv4")
-        dhcp.append("RouteMetric", "\(interface.metric)")
+        dhcp.append("RouteMetric", String(interface.metric))
         // EC2 announces the 9001-byte jumbo MTU over DHCP; networkd ignores it by default.
         dhcp.append("UseMTU", "yes")
         if !interface.isPrimary {
             // Every ENI's lease carries a hostname; only the primary's may set it.
             dhcp.append("UseHostname", "no")
         }
-        if !interface.mainTableDefaultRoute { dhcp.append("RouteTable", "\(interface.table)") }
+        if !interface.mainTableDefaultRoute { dhcp.append("RouteTable", String(interface.table)) }
         file.sections.append(dhcp)
     }
     if interface.ipv6 {
         var ra = INISection("IPv6AcceptRA")
         // RAs give the gateway; the addresses are static (see InterfacePlan.ipv6).
         ra.append("DHCPv6Client", "no")
-        ra.append("RouteMetric", "\(interface.metric)")
-        if !interface.mainTableDefaultRoute { ra.append("RouteTable", "\(interface.table)") }
+        ra.append("RouteMetric", String(interface.metric))
+        if !interface.mainTableDefaultRoute { ra.append("RouteTable", String(interface.table)) }
         file.sections.append(ra)
     }
     for address in interface.addresses {
@@ -83,7 +83,7 @@ func routeSection(_ route: Route) -> INISection {
     case .onLink: break
     case .dhcp4, .ipv6RA: section.append("Gateway", route.gateway.rawValue)
     }
-    section.append("Table", "\(route.table)")
+    section.append("Table", String(route.table))
     return section
 }
 
@@ -93,8 +93,8 @@ func ruleSection(_ rule: RoutingPolicyRule) -> INISection {
     if let from = rule.from { section.append("From", from.description) }
     section.append("Family", rule.family.rawValue)
     section.append("Table", rule.table.map { "\($0)" } ?? "main")
-    section.append("Priority", "\(rule.priority)")
-    if let length = rule.suppressPrefixLength { section.append("SuppressPrefixLength", "\(length)") }
+    section.append("Priority", String(rule.priority))
+    if let length = rule.suppressPrefixLength { section.append("SuppressPrefixLength", String(length)) }
     return section
 }
 

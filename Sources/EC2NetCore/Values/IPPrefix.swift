@@ -61,7 +61,18 @@ public struct IPPrefix: Hashable, Comparable, Sendable, CustomStringConvertible 
         return (0..<count).map { IPv4Address(network.value + $0) }
     }
 
-    public var description: String { "\(address)/\(length)" }
+    public var description: String {
+        // One allocation: rendering prints a prefix for every rule.
+        String(unsafeUninitializedCapacity: 43) { buffer in
+            var position: Int
+            switch address {
+            case .v4(let v4): position = v4.write(into: buffer, at: 0)
+            case .v6(let v6): position = v6.write(into: buffer, at: 0)
+            }
+            buffer[position] = UInt8(ascii: "/")
+            return writeDecimal(length, into: buffer, at: position + 1)
+        }
+    }
 
     public static func < (lhs: IPPrefix, rhs: IPPrefix) -> Bool {
         lhs.address != rhs.address ? lhs.address < rhs.address : lhs.length < rhs.length

@@ -11,19 +11,49 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// Parses `10.0.1.20`; returns nil for anything else.
     public init?(_ text: some StringProtocol) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
         var value: UInt32 = 0
-        for part in parts {
-            guard let octet = parseDecimal(part, max: 255) else { return nil }
-            value = value << 8 | UInt32(octet)
+        var octets = 0
+        var octet = 0
+        var digits = 0
+        var leadingZero = false
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, octets < 3 else { return nil }
+                value = value << 8 | UInt32(octet)
+                octets += 1
+                octet = 0
+                digits = 0
+                continue
+            }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            // No leading zeros: inet_aton would read "010" as octal 8.
+            if digits == 1 && leadingZero { return nil }
+            if digits == 0 { leadingZero = byte == UInt8(ascii: "0") }
+            octet = octet * 10 + Int(byte - UInt8(ascii: "0"))
+            digits += 1
+            guard octet <= 255 else { return nil }
         }
-        self.value = value
+        guard digits > 0, octets == 3 else { return nil }
+        self.value = value << 8 | UInt32(octet)
     }
 
-    /// Dotted-quad text.
+    /// Dotted-quad text. Built byte by byte: rendering prints thousands of addresses, and
+    /// string interpolation costs several times more.
     public var description: String {
-        "\(value >> 24).\(value >> 16 & 0xff).\(value >> 8 & 0xff).\(value & 0xff)"
+        String(unsafeUninitializedCapacity: 15) { buffer in write(into: buffer, at: 0) }
+    }
+
+    /// Writes the dotted quad into `buffer` at `start`; returns the end offset.
+    func write(into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+        var position = start
+        for shift in [24, 16, 8, 0] as [UInt32] {
+            if shift != 24 {
+                buffer[position] = UInt8(ascii: ".")
+                position += 1
+            }
+            position = writeDecimal(Int(value >> shift & 0xff), into: buffer, at: position)
+        }
+        return position
     }
 
     public static func < (lhs: IPv4Address, rhs: IPv4Address) -> Bool { lhs.value < rhs.value }
@@ -40,4 +70,19 @@ func parseDecimal(_ text: some StringProtocol, max: Int) -> Int? {
         value = value * 10 + Int(byte - UInt8(ascii: "0"))
     }
     return value <= max ? value : nil
+}
+
+/// Writes the decimal digits of a small non-negative number; returns the end offset.
+func writeDecimal(_ number: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+    var position = start
+    if number >= 100 {
+        buffer[position] = UInt8(ascii: "0") + UInt8(number / 100)
+        position += 1
+    }
+    if number >= 10 {
+        buffer[position] = UInt8(ascii: "0") + UInt8(number / 10 % 10)
+        position += 1
+    }
+    buffer[position] = UInt8(ascii: "0") + UInt8(number % 10)
+    return position + 1
 }

@@ -15,47 +15,56 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// Parses IPv6 text; returns nil for anything that is not exactly one address.
     public init?(_ text: some StringProtocol) {
-        let text = String(text)
-        guard !text.isEmpty, text.utf8.count <= 45 else { return nil }
-        let halves = text.components(separatedByString: "::")
-        switch halves.count {
-        case 1:
-            guard let groups = Self.parseGroups(halves[0], allowIPv4Tail: true), groups.count == 8 else {
-                return nil
+        let bytes = Array(text.utf8)
+        guard !bytes.isEmpty, bytes.count <= 45 else { return nil }
+        // Split at the one allowed "::" into a head and a tail of groups.
+        var compression: Int?
+        var index = 0
+        while index + 1 < bytes.count {
+            if bytes[index] == UInt8(ascii: ":") && bytes[index + 1] == UInt8(ascii: ":") {
+                guard compression == nil else { return nil }
+                compression = index
+                index += 2
+                continue
             }
-            self.groups = groups
-        case 2:
-            guard let head = Self.parseGroups(halves[0], allowIPv4Tail: false),
-                  let tail = Self.parseGroups(halves[1], allowIPv4Tail: true),
+            index += 1
+        }
+        if let compression {
+            guard let head = Self.parseGroups(bytes[0..<compression], allowIPv4Tail: false),
+                  let tail = Self.parseGroups(bytes[(compression + 2)...], allowIPv4Tail: true),
                   head.count + tail.count <= 7 else { return nil }
             self.groups = head + Array(repeating: 0, count: 8 - head.count - tail.count) + tail
-        default:
-            return nil
+        } else {
+            guard let groups = Self.parseGroups(bytes[...], allowIPv4Tail: true), groups.count == 8 else { return nil }
+            self.groups = groups
         }
     }
 
-    /// Parses colon-separated groups; an empty string is zero groups.
-    private static func parseGroups(_ text: String, allowIPv4Tail: Bool) -> [UInt16]? {
-        if text.isEmpty { return [] }
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+    /// Parses colon-separated groups; an empty slice is zero groups.
+    private static func parseGroups(_ bytes: ArraySlice<UInt8>, allowIPv4Tail: Bool) -> [UInt16]? {
+        if bytes.isEmpty { return [] }
         var groups: [UInt16] = []
-        for (index, part) in parts.enumerated() {
-            if index == parts.count - 1, allowIPv4Tail, part.contains(".") {
-                guard let v4 = IPv4Address(part) else { return nil }
+        var start = bytes.startIndex
+        while true {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: ":")) ?? bytes.endIndex
+            let part = bytes[start..<end]
+            if end == bytes.endIndex, allowIPv4Tail, part.contains(UInt8(ascii: ".")) {
+                guard let v4 = IPv4Address(String(decoding: part, as: UTF8.self)) else { return nil }
                 groups.append(UInt16(v4.value >> 16))
                 groups.append(UInt16(v4.value & 0xffff))
-                continue
+                return groups
             }
-            let bytes = Array(part.utf8)
-            guard (1...4).contains(bytes.count) else { return nil }
+            guard (1...4).contains(part.count) else { return nil }
             var group: UInt16 = 0
-            for byte in bytes {
+            for byte in part {
                 guard let digit = hexDigitValue(byte) else { return nil }
                 group = group << 4 | UInt16(digit)
             }
             groups.append(group)
+            if end == bytes.endIndex { return groups }
+            start = end + 1
+            guard start < bytes.endIndex else { return nil }  // a trailing single ":"
         }
-        return groups
     }
 
     /// True for `::ffff:a.b.c.d`, which names an IPv4 host and must never be routed as IPv6.
@@ -66,6 +75,11 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
     /// RFC 5952 text: lowercase, no leading zeros, the longest run (first on a tie) of two
     /// or more zero groups compressed to `::`.
     public var description: String {
+        return String(unsafeUninitializedCapacity: 39) { buffer in write(into: buffer, at: 0) }
+    }
+
+    /// Writes the RFC 5952 text into `buffer` at `start`; returns the end offset.
+    func write(into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
         var bestStart = -1, bestLength = 0, runStart = -1
         for index in 0...8 {
             if index < 8 && groups[index] == 0 {
@@ -76,28 +90,38 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
                 runStart = -1
             }
         }
-        func hex(_ range: Range<Int>) -> String {
-            groups[range].map { String($0, radix: 16) }.joined(separator: ":")
+        var position = start
+        func hex(_ range: Range<Int>) {
+            for index in range {
+                if index != range.lowerBound {
+                    buffer[position] = UInt8(ascii: ":")
+                    position += 1
+                }
+                let group = groups[index]
+                var started = false
+                for shift in [12, 8, 4, 0] as [UInt16] {
+                    let digit = Int(group >> shift & 0xf)
+                    if digit != 0 || started || shift == 0 {
+                        buffer[position] = digit < 10 ? UInt8(ascii: "0") + UInt8(digit) : UInt8(ascii: "a") + UInt8(digit - 10)
+                        position += 1
+                        started = true
+                    }
+                }
+            }
         }
-        if bestStart < 0 { return hex(0..<8) }
-        return hex(0..<bestStart) + "::" + hex((bestStart + bestLength)..<8)
+        if bestStart < 0 {
+            hex(0..<8)
+        } else {
+            hex(0..<bestStart)
+            buffer[position] = UInt8(ascii: ":")
+            buffer[position + 1] = UInt8(ascii: ":")
+            position += 2
+            hex((bestStart + bestLength)..<8)
+        }
+        return position
     }
 
     public static func < (lhs: IPv6Address, rhs: IPv6Address) -> Bool {
         lhs.groups.lexicographicallyPrecedes(rhs.groups)
-    }
-}
-
-extension String {
-    /// Splits on a multi-character separator without Foundation.
-    func components(separatedByString separator: String) -> [String] {
-        var result: [String] = []
-        var rest = Substring(self)
-        while let range = rest.firstRange(of: separator) {
-            result.append(String(rest[..<range.lowerBound]))
-            rest = rest[range.upperBound...]
-        }
-        result.append(String(rest))
-        return result
     }
 }
