@@ -73,8 +73,8 @@ def write_netplan(path, enis):
         out += ["    eni%d:" % n, "      match:", "        macaddress: \"%s\"" % m,
                 "      dhcp4: true", "      dhcp4-overrides:", "        route-metric: %d" % metric]
         if v6:
-            out += ["      dhcp6: true"]
-        addrs = ["%s/32" % x for x in v4[1:]] + ["%s/128" % x for x in v6[1:]]
+            out += ["      accept-ra: true"]
+        addrs = ["%s/32" % x for x in v4[1:]] + ["%s/128" % x for x in v6]
         if addrs:
             out.append("      addresses:")
             out += ["        - \"%s\"" % x for x in addrs]
@@ -82,6 +82,10 @@ def write_netplan(path, enis):
         out += ["        - to: \"%s\"" % entry["subnet-ipv4-cidr-block"], "          scope: link", "          table: %d" % table,
                 "        - to: \"%s\"" % entry["vpc-ipv4-cidr-blocks"], "          via: \"10.%d.%d.1\"" % (card, n + 1), "          table: %d" % table,
                 "        - to: default", "          via: \"10.%d.%d.1\"" % (card, n + 1), "          table: %d" % table]
+        if v6:
+            out += ["        - to: \"%s\"" % entry["subnet-ipv6-cidr-blocks"], "          table: %d" % table,
+                    "        - to: \"%s\"" % entry["vpc-ipv6-cidr-blocks"], "          via: \"fe80::1\"", "          on-link: true", "          table: %d" % table,
+                    "        - to: \"::/0\"", "          via: \"fe80::1\"", "          on-link: true", "          table: %d" % table]
         sources = ["%s/32" % x for x in v4] + ["%s/128" % x for x in v6]
         sources += entry.get("ipv4-prefix", "").split("\n") if entry.get("ipv4-prefix") else []
         sources += entry.get("ipv6-prefix", "").split("\n") if entry.get("ipv6-prefix") else []

@@ -45,9 +45,10 @@ struct Generator {
     func kernelSwitch() -> String? {
         guard let text = read("/proc/cmdline") else { return nil }
         var setting: String?
-        for word in text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }) {
-            guard word.hasPrefix("ec2-netgen=") else { continue }
-            switch word.dropFirst("ec2-netgen=".count).lowercased() {
+        let prefix = Array("ec2-netgen=".utf8)
+        for bytes in text.utf8.split(whereSeparator: { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 }) where bytes.starts(with: prefix) {
+            let word = String(decoding: bytes, as: UTF8.self)
+            switch String(decoding: bytes.dropFirst(prefix.count), as: UTF8.self).lowercased() {
             case "0", "off", "no", "false": setting = "off"
             case "1", "on", "yes", "true": setting = "on"
             default: log(4, "ignoring unknown \(word) on the kernel command line")
