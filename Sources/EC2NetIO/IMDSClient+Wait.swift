@@ -27,12 +27,13 @@ extension IMDSClient {
         return nil
     }
 
-    /// Polls until `mac` is complete, with backoff from 250 ms doubling to 4 s, for at most
-    /// `timeoutSeconds`.
+    /// Polls until `mac` is complete, with backoff from 100 ms doubling to 1 s, for at most
+    /// `timeoutSeconds`. A poll costs 3–5 small requests; the 1 s cap keeps an attach that
+    /// IMDS describes after 2 s configured within about 2.5 s.
     public func waitUntilComplete(_ mac: MACAddress, link: String, timeoutSeconds: Double) throws(IMDSError) {
         let clock = ContinuousClock()
         let start = clock.now
-        var delay = 0.25
+        var delay = 0.1
         while true {
             guard let missing = try missingPart(of: mac) else { return }
             let elapsed = clock.now - start
@@ -41,7 +42,7 @@ extension IMDSClient {
                 throw .waitTimedOut(link: link, mac: mac.description, seconds: seconds, reason: missing)
             }
             usleep(useconds_t(delay * 1_000_000))
-            delay = min(4, delay * 2)
+            delay = min(1, delay * 2)
         }
     }
 }
