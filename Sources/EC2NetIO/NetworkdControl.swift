@@ -28,7 +28,19 @@ public final class NetworkdControl {
         try call("ReconfigureLink") { message in ec2netgen_bus_append_int32(message, index) }
     }
 
-    private func call(_ method: String, append: (OpaquePointer?) -> Int32) throws(BusError) {
+    /// `DescribeLink(ifindex)`: networkd's JSON description of a link, which names the
+    /// `.network` file it applied (`NetworkFile`).
+    public func describeLink(index: Int32) throws(BusError) -> String {
+        var text = ""
+        try call("DescribeLink", append: { message in ec2netgen_bus_append_int32(message, index) }) { reply in
+            var value: UnsafeMutableRawPointer?
+            guard sd_bus_message_read_basic(reply, CChar(UInt8(ascii: "s")), &value) >= 0, let value else { return }
+            text = String(cString: value.assumingMemoryBound(to: CChar.self))
+        }
+        return text
+    }
+
+    private func call(_ method: String, append: (OpaquePointer?) -> Int32, read: (OpaquePointer?) -> Void = { _ in }) throws(BusError) {
         var message: OpaquePointer?
         var result = sd_bus_message_new_method_call(bus, &message, "org.freedesktop.network1", "/org/freedesktop/network1",
                                                     "org.freedesktop.network1.Manager", method)
@@ -40,11 +52,12 @@ public final class NetworkdControl {
         defer { sd_bus_error_free(&error) }
         var reply: OpaquePointer?
         result = sd_bus_call(bus, message, 25_000_000, &error, &reply)
-        sd_bus_message_unref(reply)
+        defer { sd_bus_message_unref(reply) }
         guard result >= 0 else {
             throw BusError(operation: method, name: error.name.map { String(cString: $0) }, code: -result,
                            message: error.message.map { String(cString: $0) })
         }
+        read(reply)
     }
 }
 

@@ -74,6 +74,7 @@ struct ApplyCommand: ParsableCommand {
                 (document, instance) = try IMDSOptions.fetch(with: client)
             } catch {
                 Journal.send(.imdsFailed, priority: LOG_ERR, message: "IMDS read failed, nothing changed: \(error)")
+                LastRun(root: root).record(ok: false, detail: "\(error)")
                 throw error
             }
         } else {
@@ -95,7 +96,11 @@ struct ApplyCommand: ParsableCommand {
         // files do not have yet, and a failed read never reaches this line.
         if live { try cache.save(document) }
         printReport(report, plan: plan, directory: directory.path)
-        if let client { print(IMDSOptions.summary(client, milliseconds: millisecondsSince(start))) }
+        if let client {
+            let summary = IMDSOptions.summary(client, milliseconds: millisecondsSince(start))
+            print(summary)
+            LastRun(root: root).record(ok: true, detail: summary)
+        }
         journal(report, plan: plan)
         if report.changed && !noReload { try reloadNetworkd() }
         if root == "/" { retriggerLinks(report, plan: plan) }
