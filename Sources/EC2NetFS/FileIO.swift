@@ -36,7 +36,7 @@ public enum FileIO {
     /// rename over the target, fsync the directory. A crash leaves the old file or the new
     /// one, never a mix; the temp name starts with `.` and ends in `.tmp`, which networkd
     /// never reads.
-    public static func writeAtomically(_ path: String, contents: [UInt8], mode: UInt16) throws(FSError) {
+    public static func writeAtomically(_ path: String, contents: [UInt8], mode: UInt16, syncDirectory: Bool = true) throws(FSError) {
         let directory = parent(of: path)
         let temp = directory + "/." + basename(of: path) + ".\(getpid()).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode_t(mode))
@@ -62,13 +62,13 @@ public enum FileIO {
             unlink(temp)
             throw FSError(operation: "rename", path: path, code: code)
         }
-        try syncDirectory(directory)
+        if syncDirectory { try Self.syncDirectory(directory) }
     }
 
     /// Removes a file and makes the removal durable.
-    public static func remove(_ path: String) throws(FSError) {
+    public static func remove(_ path: String, syncDirectory: Bool = true) throws(FSError) {
         guard unlink(path) == 0 || errno == ENOENT else { throw FSError(operation: "remove", path: path, code: errno) }
-        try syncDirectory(parent(of: path))
+        if syncDirectory { try Self.syncDirectory(parent(of: path)) }
     }
 
     /// fsyncs a directory so renames and unlinks in it survive a crash.

@@ -59,6 +59,12 @@ enum TestSupport {
         try MetadataDocument(bytes: Array(json.utf8), source: "test")
     }
 
+    /// The configuration state of a root: generated files and the cache, without the
+    /// runtime records in run/ec2-netgen (lock, last IMDS result).
+    static func configuration(_ root: URL) throws -> [String: Data] {
+        try snapshot(root).filter { !$0.key.hasPrefix("/run/ec2-netgen/") }
+    }
+
     /// Every file below `directory` with its bytes, keyed by relative path.
     static func snapshot(_ directory: URL) throws -> [String: Data] {
         var result: [String: Data] = [:]
