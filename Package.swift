@@ -9,6 +9,9 @@ let package = Package(
     products: [
         .executable(name: "ec2-netgen", targets: ["ec2-netgen"]),
         .executable(name: "ec2-netgen-generator", targets: ["ec2-netgen-generator"]),
+        // For the fuzz package (Fuzz/), which builds its targets with the fuzzer runtime.
+        .library(name: "EC2NetCoreLibrary", targets: ["EC2NetCore"]),
+        .library(name: "EC2NetHTTPLibrary", targets: ["EC2NetHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),

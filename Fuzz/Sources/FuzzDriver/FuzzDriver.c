@@ -1,0 +1,2 @@
+// Intentionally empty: the header declares libFuzzer's driver for Swift.
+#include "FuzzDriver.h"
