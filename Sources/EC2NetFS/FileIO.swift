@@ -79,12 +79,15 @@ public enum FileIO {
         guard fsync(fd) == 0 else { throw FSError(operation: "fsync", path: path, code: errno) }
     }
 
-    /// Creates a directory and its parents with mode 0755.
+    /// Creates a directory and its parents with mode 0755. Directories it creates get
+    /// 0755 whatever the umask: networkd reads them as systemd-network, not root.
     public static func makeDirectories(_ path: String) throws(FSError) {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+            if mkdir(current, 0o755) == 0 {
+                chmod(current, 0o755)
+            } else if errno != EEXIST {
                 throw FSError(operation: "mkdir", path: current, code: errno)
             }
         }

@@ -33,6 +33,13 @@ struct MetadataParserTests {
         (#", "vpc-ipv4-cidr-blocks": "2600::/56""#, "vpc-ipv4-cidr-blocks"),
         (#", "subnet-ipv6-cidr-blocks": {"x": "y"}"#, "subnet-ipv6-cidr-blocks"),
         (#", "ipv4-associations": {"not-an-ip": "10.0.1.10"}"#, "ipv4-associations/not-an-ip"),
+        (#", "ipv4-prefix": "10.0.0.0/16""#, "inside the subnet"),
+        (#", "ipv4-prefix": "10.0.1.0/24""#, "/28 or longer"),
+        (#", "ipv4-prefix": "10.0.9.16/28""#, "inside the subnet 10.0.1.0/24"),
+        (#", "ipv6-prefix": "2600:1f14::/56""#, "/80 or longer"),
+        (#", "ipv6s": "2600:1f14:abc:d09::1", "subnet-ipv6-cidr-blocks": "2600:1f14:abc:d01::/64""#, "inside the subnet's IPv6 blocks"),
+        (#", "interface-id": "eni-0abc\u0000""#, "interface-id"),
+        (#", "interface-id": "eni-0abc=1""#, "interface-id"),
     ])
     func rejects(_ extra: String, _ culprit: String) throws {
         let document = try TestSupport.document(Self.document(eni: extra))
@@ -42,6 +49,17 @@ struct MetadataParserTests {
         } catch {
             #expect(error.description.contains(culprit), "\(error.description)")
             #expect(!error.description.contains("\n"), "message must be one line: \(error.description)")
+        }
+    }
+
+    @Test("a private IPv4 outside the subnet is rejected, naming it")
+    func outsideSubnet() throws {
+        let text = Self.document().replacingOccurrences(of: "10.0.1.11", with: "10.0.7.11")
+        do {
+            _ = try parse(TestSupport.document(text))
+            Issue.record("accepted an address outside its subnet")
+        } catch {
+            #expect("\(error)".contains("local-ipv4s: \"10.0.7.11\" is not an address inside the subnet 10.0.1.0/24"), "\(error)")
         }
     }
 

@@ -77,7 +77,38 @@ private func parseInterface(mac: MACAddress, key: String, document: MetadataDocu
     if interface.deviceNumber == nil && interface.hasAddresses {
         throw .missingKey(path: (base + ["device-number"]).joined(separator: "/"))
     }
+    try checkPlacement(interface, base: base.joined(separator: "/"))
     return interface
+}
+
+/// Addresses and prefixes must lie where EC2 puts them: inside the ENI's subnet, and a
+/// delegated prefix no wider than EC2 delegates (/28, /80). Anything else is corrupted
+/// or hostile metadata; a prefix covering the VPC would otherwise pull every VPC-sourced
+/// packet into one ENI's table.
+private func checkPlacement(_ interface: NetworkInterface, base: String) throws(InputError) {
+    if let subnet = interface.subnetIPv4CIDR {
+        for address in interface.privateIPv4s where !subnet.contains(.v4(address)) {
+            throw .invalidValue(path: base + "/local-ipv4s", value: address.description, expected: "an address inside the subnet \(subnet)")
+        }
+        for prefix in interface.ipv4Prefixes where !subnet.contains(prefix.address) || prefix.length < subnet.length {
+            throw .invalidValue(path: base + "/ipv4-prefix", value: prefix.description, expected: "a prefix inside the subnet \(subnet)")
+        }
+    }
+    for prefix in interface.ipv4Prefixes where prefix.length < 28 {
+        throw .invalidValue(path: base + "/ipv4-prefix", value: prefix.description, expected: "a delegated prefix of /28 or longer")
+    }
+    for prefix in interface.ipv6Prefixes where prefix.length < 80 {
+        throw .invalidValue(path: base + "/ipv6-prefix", value: prefix.description, expected: "a delegated prefix of /80 or longer")
+    }
+    let subnets = interface.subnetIPv6CIDRs
+    if !subnets.isEmpty {
+        for address in interface.ipv6s where !subnets.contains(where: { $0.contains(.v6(address)) }) {
+            throw .invalidValue(path: base + "/ipv6s", value: address.description, expected: "an address inside the subnet's IPv6 blocks")
+        }
+        for prefix in interface.ipv6Prefixes where !subnets.contains(where: { $0.contains(prefix.address) }) {
+            throw .invalidValue(path: base + "/ipv6-prefix", value: prefix.description, expected: "a prefix inside the subnet's IPv6 blocks")
+        }
+    }
 }
 
 /// Elastic IP associations: `ipv4-associations/<public-ip>` holds the private IP.
