@@ -92,6 +92,10 @@ struct IMDSTests {
         (#"{"rules": [{"path": "02:00:00:00:00:02/local-ipv4s", "kind": "value", "body": "10.0.2.20\n[Network]\nDNS=8.8.8.8"}]}"#, "local-ipv4s"),
         (#"{"rules": [{"path": "macs/$", "kind": "value", "body": "02:00:00:00:00:01/\n../../user-data/"}]}"#, "not a MAC address"),
         (#"{"rules": [{"path": "local-ipv4s", "kind": "truncated_chunked"}]}"#, "still failing after"),
+        // The MAC listing changes between two requests: a listed MAC is gone when read.
+        (#"{"rules": [{"path": "macs/$", "kind": "value", "body": "02:00:00:00:00:01/\n02:00:00:00:00:09/"}]}"#, "02:00:00:00:00:09/ answered 404"),
+        // Every answer slower than the 2 s read timeout.
+        (#"{"rules": [{"path": "ipv6s", "kind": "delay", "seconds": 3}]}"#, "timed out"),
     ])
     func hard(_ faults: String, _ message: String) throws {
         let stub = try StubIMDS(document: try Self.exampleDocument())
@@ -104,7 +108,7 @@ struct IMDSTests {
         try stub.setFaults(faults)
         let before = try TestSupport.configuration(root)
         let started = Date()
-        let run = try TestSupport.run(["apply", "--imds-endpoint", stub.endpoint, "--imds-deadline", "1.5", "--links", Self.links,
+        let run = try TestSupport.run(["apply", "--imds-endpoint", stub.endpoint, "--imds-deadline", "2.5", "--links", Self.links,
                                        "--root", root.path])
         #expect(run.status == 1, "\(faults): \(run.stdout) \(run.stderr)")
         #expect(run.stderr.contains(message), "\(run.stderr)")
@@ -276,5 +280,34 @@ struct StatusTests {
         let none = try TestSupport.run(["status", "--root", empty.path] + links)
         #expect(none.status == 1)
         #expect(none.stdout.contains("no metadata cache"))
+    }
+}
+
+/// Serialisation: a run waiting for the lock has not touched IMDS yet.
+@Suite(.serialized)
+struct LockTests {
+    @Test("apply waits for the lock before any IMDS request, then completes")
+    func waitsBeforeIMDS() throws {
+        let stub = try StubIMDS(document: try IMDSTests.exampleDocument())
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("run/ec2-netgen"), withIntermediateDirectories: true)
+        let fd = open(root.appendingPathComponent("run/ec2-netgen/lock").path, O_RDWR | O_CREAT, 0o644)
+        #expect(fd >= 0)
+        #expect(flock(fd, LOCK_EX) == 0)
+        let process = Process()
+        process.executableURL = TestSupport.executable
+        process.arguments = ["apply", "--imds-endpoint", stub.endpoint, "--links", IMDSTests.links, "--root", root.path, "--no-reload"]
+        process.standardOutput = Pipe()
+        process.standardError = Pipe()
+        try process.run()
+        usleep(700_000)
+        #expect(process.isRunning, "apply did not wait for the lock")
+        #expect(try stub.requests().isEmpty, "apply talked to IMDS while waiting for the lock")
+        flock(fd, LOCK_UN)
+        close(fd)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(try stub.requests().count == 32)
     }
 }
