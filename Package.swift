@@ -38,7 +38,7 @@ let package = Package(
         // no libsystemd, so it cannot reach IMDS or D-Bus even by mistake.
         // Fully static: with no dynamic loader, start-up is not spent on relocations (75% of
         // its instructions as a dynamically linked PIE; bench/run measures it).
-        .executableTarget(name: "ec2-netgen-generator", dependencies: ["EC2NetFS"], path: "generator",
+        .executableTarget(name: "ec2-netgen-generator", dependencies: ["EC2NetCore", "EC2NetFS"], path: "generator",
                           exclude: ["README.md"],
                           linkerSettings: [.unsafeFlags(["-static-executable"])]),
         .testTarget(name: "EC2NetCoreTests", dependencies: ["EC2NetCore", "EC2NetFS", "EC2NetHTTP", "EC2NetIO"]),

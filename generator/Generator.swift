@@ -1,3 +1,4 @@
+import EC2NetCore
 import EC2NetFS
 import Glibc
 
@@ -38,6 +39,40 @@ struct Generator {
         }
         link("sysinit.target.wants", unit: "ec2-netgen-boot.service")
         link("timers.target.wants", unit: "ec2-netgen-refresh.timer")
+        if let interval = refreshInterval() { writeTimerInterval(interval) }
+    }
+
+    /// `[Refresh] IntervalSec=` from /etc/ec2-netgen/ec2-netgen.conf and .conf.d/*.conf.
+    /// A broken file is logged and ignored here: the generator must not fail the boot, and
+    /// `apply` reports the same error with file and line.
+    func refreshInterval() -> Int? {
+        let directory = root + "/etc/ec2-netgen"
+        var files = [directory + "/ec2-netgen.conf"]
+        files += ((try? FileIO.list(directory + "/ec2-netgen.conf.d")) ?? []).filter { $0.hasSuffix(".conf") }
+            .map { directory + "/ec2-netgen.conf.d/" + $0 }
+        var options = PlanOptions()
+        for file in files {
+            guard let text = try? FileIO.readTextIfPresent(file) else { continue }
+            do {
+                try options.apply(configText: text, file: file)
+            } catch {
+                log(4, "ignoring \(error)")
+                return nil
+            }
+        }
+        return options.service.refreshIntervalSeconds
+    }
+
+    /// A drop-in replacing the timer's period: `ec2-netgen-refresh.timer.d/50-interval.conf`.
+    func writeTimerInterval(_ seconds: Int) {
+        let directory = normal + "/ec2-netgen-refresh.timer.d"
+        let text = "# Written by ec2-netgen-generator from [Refresh] IntervalSec=.\n[Timer]\nOnUnitActiveSec=\nOnUnitActiveSec=\(seconds)s\n"
+        do {
+            try FileIO.makeDirectories(directory)
+            try FileIO.writeAtomically(directory + "/50-interval.conf", contents: Array(text.utf8), mode: 0o644)
+        } catch {
+            log(3, "\(error)")
+        }
     }
 
     /// `ec2-netgen=` from the kernel command line: "off", "on", or nil. The last one wins,

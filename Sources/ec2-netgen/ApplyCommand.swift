@@ -43,7 +43,9 @@ struct ApplyCommand: ParsableCommand {
 
     func run() throws {
         let live = inputs.metadata == nil && !cached
-        let client = live ? try imds.client() : nil
+        var options = try inputs.loadOptions(root: root)
+        options.includeAbsentLinks = boot
+        let client = live ? try imds.client(settings: options.service) : nil
         let start = ContinuousClock.now
         if let waitFor, let client {
             // Polling happens before taking the lock: it only reads, and an attach storm of
@@ -80,8 +82,6 @@ struct ApplyCommand: ParsableCommand {
         } else {
             throw Failure.runtime("no metadata source")
         }
-        var options = try inputs.loadOptions(root: root)
-        options.includeAbsentLinks = boot
         let plan = try EC2NetCore.plan(instance, links: inputs.loadLinks(root: root), options: options)
         var preserve: Set<String> = []
         for skipped in plan.skipped {

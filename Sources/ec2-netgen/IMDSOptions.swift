@@ -16,11 +16,18 @@ struct IMDSOptions: ParsableArguments {
         guard imdsDeadline > 0, imdsDeadline <= 600 else { throw ValidationError("--imds-deadline must be between 0 and 600 seconds") }
     }
 
-    /// A client for the configured endpoint.
-    func client() throws -> IMDSClient {
+    /// A client for the configured endpoint: the flag, else the AWS SDK variables, else
+    /// `[IMDS]` of the configuration files.
+    func client(settings: ServiceSettings = ServiceSettings()) throws -> IMDSClient {
         var environment: [String: String] = [:]
         for name in ["AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"] {
             if let value = getenv(name) { environment[name] = String(cString: value) }
+        }
+        if environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"] == nil, let endpoint = settings.imdsEndpoint {
+            environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = endpoint
+        }
+        if environment["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"] == nil, let mode = settings.imdsEndpointMode {
+            environment["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"] = mode
         }
         var configuration = try IMDSConfiguration.resolve(override: imdsEndpoint, environment: environment)
         configuration.deadlineSeconds = imdsDeadline

@@ -18,13 +18,14 @@ struct PlanCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        let options = try inputs.loadOptions(root: "/")
         let instance: Instance
         if let metadata = inputs.metadata {
             instance = try EC2NetCore.parse(InputOptions.loadDocument(path: metadata))
         } else {
-            instance = try IMDSOptions.fetch(with: imds.client()).1
+            instance = try IMDSOptions.fetch(with: imds.client(settings: options.service)).1
         }
-        let plan = try EC2NetCore.plan(instance, links: inputs.loadLinks(root: "/"), options: inputs.loadOptions(root: "/"))
+        let plan = try EC2NetCore.plan(instance, links: inputs.loadLinks(root: "/"), options: options)
         if json {
             print(plan.json().serialized(), terminator: "")
             return

@@ -80,6 +80,9 @@ struct StatusReport {
             "MainTableDefaultRoute": .bool(options.defaults.mainTableDefaultRoute),
             "AddressesFromPrefixes": .bool(options.defaults.addressesFromPrefixes),
             "interface-overrides": .number(String(options.overrides.count)),
+            "IMDSEndpoint": options.service.imdsEndpoint.map(JSONValue.string) ?? .null,
+            "IMDSEndpointMode": options.service.imdsEndpointMode.map(JSONValue.string) ?? .null,
+            "RefreshIntervalSec": options.service.refreshIntervalSeconds.map { .number(String($0)) } ?? .null,
         ])
     }
 

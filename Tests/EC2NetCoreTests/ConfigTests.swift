@@ -15,7 +15,18 @@ struct ConfigTests {
         #expect(options.settings(mac: mac, interfaceID: nil, linkName: "ens7").managed)
     }
 
+    @Test("[IMDS] and [Refresh] settings")
+    func service() throws {
+        var options = PlanOptions()
+        try options.apply(configText: "[IMDS]\nEndpointMode=IPv6\nEndpoint=http://127.0.0.1:8080\n[Refresh]\nIntervalSec=120\n", file: "s.conf")
+        #expect(options.service.imdsEndpointMode == "IPv6")
+        #expect(options.service.imdsEndpoint == "http://127.0.0.1:8080")
+        #expect(options.service.refreshIntervalSeconds == 120)
+    }
+
     @Test("mistakes name file and line", arguments: [
+        ("[IMDS]\nEndpointMode=IPv5\n", "x.conf:2: EndpointMode=\"IPv5\" is not IPv4 or IPv6"),
+        ("[Refresh]\nIntervalSec=5\n", "x.conf:2: IntervalSec=\"5\" is not a number of seconds"),
         ("[Defaults]\nMainTableDefaultRout=no\n", "x.conf:2: unknown key MainTableDefaultRout="),
         ("[Defaults]\nMainTableDefaultRoute=maybe\n", "x.conf:2: MainTableDefaultRoute=\"maybe\" is not a boolean"),
         ("\n[Bogus]\n", "x.conf:2: unknown section [Bogus]"),

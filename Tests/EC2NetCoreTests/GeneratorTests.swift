@@ -9,7 +9,7 @@ struct GeneratorTests {
 
     /// Runs the generator over a fresh tree; returns the listing (path → symlink target or
     /// "dir"/"file") of the whole tree afterwards, and of the fake inputs before.
-    func generate(cmdline: String, dmi: [String: String]) throws -> (after: [String: String], before: [String: String], status: Int32, stderr: String) {
+    func generate(cmdline: String, dmi: [String: String], config: String? = nil) throws -> (after: [String: String], before: [String: String], status: Int32, stderr: String) {
         let root = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
         let fm = FileManager.default
@@ -18,6 +18,10 @@ struct GeneratorTests {
         try fm.createDirectory(at: root.appendingPathComponent("sys/class/dmi/id"), withIntermediateDirectories: true)
         for (name, value) in dmi {
             try (value + "\n").write(to: root.appendingPathComponent("sys/class/dmi/id/" + name), atomically: true, encoding: .utf8)
+        }
+        if let config {
+            try fm.createDirectory(at: root.appendingPathComponent("etc/ec2-netgen"), withIntermediateDirectories: true)
+            try config.write(to: root.appendingPathComponent("etc/ec2-netgen/ec2-netgen.conf"), atomically: true, encoding: .utf8)
         }
         for dir in ["out/normal", "out/early", "out/late"] {
             try fm.createDirectory(at: root.appendingPathComponent(dir), withIntermediateDirectories: true)
@@ -106,6 +110,18 @@ struct GeneratorTests {
     func noDMI() throws {
         let run = try generate(cmdline: "", dmi: [:])
         #expect(added(run) == Self.masked)
+    }
+
+    @Test("[Refresh] IntervalSec= becomes a timer drop-in; a broken config is ignored, not fatal")
+    func refreshInterval() throws {
+        let run = try generate(cmdline: "", dmi: ["sys_vendor": "Amazon EC2"], config: "[Refresh]\nIntervalSec=300\n")
+        #expect(run.status == 0)
+        #expect(added(run)["out/normal/ec2-netgen-refresh.timer.d/50-interval.conf"] == "file")
+        let broken = try generate(cmdline: "", dmi: ["sys_vendor": "Amazon EC2"], config: "[Refresh]\nIntervalSec=often\n")
+        #expect(broken.status == 0)
+        #expect(broken.stderr.isEmpty)
+        #expect(added(broken)["out/normal/ec2-netgen-refresh.timer.d/50-interval.conf"] == nil)
+        #expect(added(broken)["out/normal/sysinit.target.wants/ec2-netgen-boot.service"] != nil)
     }
 
     @Test("usage errors exit non-zero")

@@ -156,6 +156,18 @@ struct IMDSTests {
         #expect(badFlag.stderr.contains("--imds-endpoint"))
     }
 
+    @Test("[IMDS] Endpoint= in the configuration is used when no flag or variable names one")
+    func configEndpoint() throws {
+        let stub = try StubIMDS(document: try Self.exampleDocument())
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let config = root.appendingPathComponent("ec2-netgen.conf")
+        try "[IMDS]\nEndpoint=\(stub.endpoint)\n".write(to: config, atomically: true, encoding: .utf8)
+        let run = try TestSupport.run(["apply", "--config", config.path, "--links", Self.links, "--root", root.path + "/r", "--no-reload"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains(stub.endpoint))
+    }
+
     @Test("--wait-for: a MAC that appears late with device-number 0 first is planned with its real table")
     func waitFor() throws {
         let text = try String(decoding: Self.exampleDocument(), as: UTF8.self)

@@ -16,6 +16,27 @@ extension PlanOptions {
                 }
             case "Interface":
                 overrides.append(try interfaceOverride(section, file: file))
+            case "IMDS":
+                for entry in section.entries {
+                    switch entry.key {
+                    case "Endpoint":
+                        guard entry.value.hasPrefix("http://"), entry.value.utf8.count <= 128,
+                              !entry.value.contains(" ") else { throw badValue(entry, "an http://ADDRESS[:PORT] URL", file) }
+                        service.imdsEndpoint = entry.value
+                    case "EndpointMode":
+                        guard ["ipv4", "ipv6"].contains(entry.value.lowercased()) else { throw badValue(entry, "IPv4 or IPv6", file) }
+                        service.imdsEndpointMode = entry.value
+                    default: throw unknownKey(entry, section: section.name, file: file)
+                    }
+                }
+            case "Refresh":
+                for entry in section.entries {
+                    guard entry.key == "IntervalSec" else { throw unknownKey(entry, section: section.name, file: file) }
+                    guard let seconds = parseDecimal(entry.value, max: 86400), seconds >= 10 else {
+                        throw badValue(entry, "a number of seconds from 10 to 86400", file)
+                    }
+                    service.refreshIntervalSeconds = seconds
+                }
             default:
                 throw .config(file: file, line: section.line, message: "unknown section [\(section.name)]")
             }

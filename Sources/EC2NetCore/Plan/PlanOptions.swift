@@ -8,6 +8,9 @@ public struct PlanOptions: Equatable, Sendable {
     /// `apply --boot`: render every ENI of the metadata whether or not its link exists
     /// yet (links appear only during udev coldplug, after the boot service ran).
     public var includeAbsentLinks = false
+    /// Settings of the same configuration files that are not about the plan (IMDS
+    /// endpoint, refresh interval); carried here so one parser reads one file format.
+    public var service = ServiceSettings()
 
     /// Default options: every ENI managed, default routes in main, no prefix addresses.
     public init() {}
@@ -74,4 +77,20 @@ public enum InterfaceSelector: Equatable, Sendable {
         case .linkName(let selected): return selected == linkName
         }
     }
+}
+
+/// `[IMDS]` and `[Refresh]`: how ec2-netgen runs, not what it plans.
+public struct ServiceSettings: Equatable, Sendable {
+    /// `[IMDS] Endpoint=`: used when neither `--imds-endpoint` nor
+    /// `AWS_EC2_METADATA_SERVICE_ENDPOINT` is given.
+    public var imdsEndpoint: String?
+    /// `[IMDS] EndpointMode=IPv4|IPv6`: used when `AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE`
+    /// is not set.
+    public var imdsEndpointMode: String?
+    /// `[Refresh] IntervalSec=`: the refresh timer's period; the generator turns it into
+    /// a timer drop-in.
+    public var refreshIntervalSeconds: Int?
+
+    /// No settings.
+    public init() {}
 }
