@@ -9,6 +9,10 @@ GENERATORDIR ?= $(LIBDIR)/systemd/system-generators
 NETWORKDIR ?= $(LIBDIR)/systemd/network
 NETWORKDCONFDIR ?= $(LIBDIR)/systemd/networkd.conf.d
 UDEVRULESDIR ?= $(LIBDIR)/udev/rules.d
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 SWIFT ?= swift
 RELEASE = $(shell $(SWIFT) build -c release --show-bin-path)
 
@@ -36,6 +40,14 @@ install: build
 	install -m 0644 units/99-ec2-netgen.rules $(DESTDIR)$(UDEVRULESDIR)/99-ec2-netgen.rules
 	install -m 0644 units/80-ec2-netgen-default.network $(DESTDIR)$(NETWORKDIR)/80-ec2-netgen-default.network
 	install -m 0644 units/networkd-ec2-netgen.conf $(DESTDIR)$(NETWORKDCONFDIR)/ec2-netgen.conf
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0644 man/ec2-netgen.8 man/ec2-netgen-generator.8 $(DESTDIR)$(MANDIR)/man8/
+	# Completions come from the built binary (swift-argument-parser), so they always
+	# match its options.
+	$(RELEASE)/ec2-netgen --generate-completion-script bash > $(DESTDIR)$(BASHCOMPDIR)/ec2-netgen
+	$(RELEASE)/ec2-netgen --generate-completion-script zsh > $(DESTDIR)$(ZSHCOMPDIR)/_ec2-netgen
+	$(RELEASE)/ec2-netgen --generate-completion-script fish > $(DESTDIR)$(FISHCOMPDIR)/ec2-netgen.fish
+	chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/ec2-netgen $(DESTDIR)$(ZSHCOMPDIR)/_ec2-netgen $(DESTDIR)$(FISHCOMPDIR)/ec2-netgen.fish
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ec2-netgen $(DESTDIR)$(BINDIR)/ec2-netgen-generator \
@@ -43,4 +55,6 @@ uninstall:
 		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
 		$(DESTDIR)$(UDEVRULESDIR)/99-ec2-netgen.rules \
 		$(DESTDIR)$(NETWORKDIR)/80-ec2-netgen-default.network \
-		$(DESTDIR)$(NETWORKDCONFDIR)/ec2-netgen.conf
+		$(DESTDIR)$(NETWORKDCONFDIR)/ec2-netgen.conf \
+		$(DESTDIR)$(MANDIR)/man8/ec2-netgen.8 $(DESTDIR)$(MANDIR)/man8/ec2-netgen-generator.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/ec2-netgen $(DESTDIR)$(ZSHCOMPDIR)/_ec2-netgen $(DESTDIR)$(FISHCOMPDIR)/ec2-netgen.fish
