@@ -50,7 +50,7 @@ struct GeneratorTests {
                 result[relative] = "-> " + target
             } else {
                 var isDirectory: ObjCBool = false
-                fm.fileExists(atPath: path, isDirectory: &isDirectory)
+                _ = fm.fileExists(atPath: path, isDirectory: &isDirectory)
                 result[relative] = isDirectory.boolValue ? "dir" : "file"
             }
         }
