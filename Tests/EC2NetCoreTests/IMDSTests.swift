@@ -156,6 +156,16 @@ struct IMDSTests {
         #expect(badFlag.stderr.contains("--imds-endpoint"))
     }
 
+    @Test("an IPv6 literal endpoint ([::1], as [fd00:ec2::254] on Nitro) works end to end")
+    func ipv6Endpoint() throws {
+        let stub = try StubIMDS(document: try Self.exampleDocument(), host: "::1")
+        #expect(stub.endpoint.hasPrefix("http://[::1]:"))
+        let fetched = try TestSupport.run(["fetch", "--imds-endpoint", stub.endpoint])
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+        #expect(fetched.stdout.contains("02:00:00:00:00:03"))
+        #expect(fetched.stderr.contains("imds: 32 requests, 0 retries"), "\(fetched.stderr)")
+    }
+
     @Test("[IMDS] Endpoint= in the configuration is used when no flag or variable names one")
     func configEndpoint() throws {
         let stub = try StubIMDS(document: try Self.exampleDocument())

@@ -11,9 +11,11 @@ final class StubIMDS: @unchecked Sendable {
     var documentURL: URL { directory.appendingPathComponent("document.json") }
     var faultsURL: URL { directory.appendingPathComponent("faults.json") }
     var logURL: URL { directory.appendingPathComponent("requests.jsonl") }
-    var endpoint: String { "http://127.0.0.1:\(port)" }
+    let host: String
+    var endpoint: String { host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)" }
 
-    init(document: Data, faults: String = "{}") throws {
+    init(document: Data, faults: String = "{}", host: String = "127.0.0.1") throws {
+        self.host = host
         directory = try TestSupport.temporaryDirectory()
         try document.write(to: directory.appendingPathComponent("document.json"))
         try faults.write(to: directory.appendingPathComponent("faults.json"), atomically: true, encoding: .utf8)
@@ -22,7 +24,8 @@ final class StubIMDS: @unchecked Sendable {
         process.arguments = ["python3", TestSupport.repository.appendingPathComponent("Tests/stub-imds/stub_imds.py").path,
                              "--document", directory.appendingPathComponent("document.json").path,
                              "--faults", directory.appendingPathComponent("faults.json").path,
-                             "--port-file", portFile.path, "--log", directory.appendingPathComponent("requests.jsonl").path]
+                             "--port-file", portFile.path, "--log", directory.appendingPathComponent("requests.jsonl").path,
+                             "--listen", host.contains(":") ? "[\(host)]:0" : "\(host):0"]
         try process.run()
         var found: Int?
         for _ in 0..<200 {
