@@ -71,24 +71,14 @@ public final class HTTPConnection {
             var address = sockaddr_in6()
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_port = endpoint.port.bigEndian
-            guard inet_pton(AF_INET6, endpoint.host, &address.sin6_addr) == 1 else {
-                closeSocket()
-                throw .connect(code: EINVAL, message: "invalid IPv6 address \(endpoint.host)")
-            }
-            result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
+            guard inet_pton(AF_INET6, endpoint.host, &address.sin6_addr) == 1 else { throw invalidHost() }
+            result = startConnect(&address)
         } else {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = endpoint.port.bigEndian
-            guard inet_pton(AF_INET, endpoint.host, &address.sin_addr) == 1 else {
-                closeSocket()
-                throw .connect(code: EINVAL, message: "invalid IPv4 address \(endpoint.host)")
-            }
-            result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
+            guard inet_pton(AF_INET, endpoint.host, &address.sin_addr) == 1 else { throw invalidHost() }
+            result = startConnect(&address)
         }
         if result != 0 {
             guard errno == EINPROGRESS else {
@@ -108,6 +98,19 @@ public final class HTTPConnection {
                 throw .connect(code: code, message: errnoText(code))
             }
         }
+    }
+
+    /// Non-blocking connect() to a sockaddr_in or sockaddr_in6.
+    private func startConnect<Address>(_ address: inout Address) -> Int32 {
+        withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<Address>.size)) }
+        }
+    }
+
+    /// The endpoint's host is not a literal of its family (HTTPEndpoint should prevent it).
+    private func invalidHost() -> HTTPError {
+        closeSocket()
+        return .connect(code: EINVAL, message: "invalid address \(endpoint.host)")
     }
 
     private func writeAll(_ bytes: [UInt8]) throws(HTTPError) {
