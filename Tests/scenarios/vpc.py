@@ -283,7 +283,7 @@ class VPC:
         self.wait_for(lambda: "ready" in open(os.path.join(self.work, "holder.log")).read(), 5, "instance mounts")
         # The holder's PID is ip's child chain: find the sleep that is our descendant.
         self.holder_pid = self.find_descendant(self.holder.pid, "sleep")
-        bus = self.enter(["sh", "-c", "umask 000; exec dbus-daemon --config-file=%s --nofork --nopidfile"
+        self.enter(["sh", "-c", "umask 000; exec dbus-daemon --config-file=%s --nofork --nopidfile"
                           % os.path.join(self.work, "bus.conf")], "dbus.log")
         self.wait_for(lambda: os.path.exists(os.path.join(root, "run/dbus/system_bus_socket")), 5, "private dbus-daemon")
         self.start_networkd()
@@ -330,8 +330,6 @@ class VPC:
                 if not entry.isdigit():
                     continue
                 try:
-                    with open("/proc/%s/stat" % entry) as f:
-                        fields = f.read().split(") ")[1].split()
                     with open("/proc/%s/comm" % entry) as f:
                         comm = f.read().strip()
                 except OSError:

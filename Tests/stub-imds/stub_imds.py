@@ -19,7 +19,7 @@ A rule matches requests whose path matches REGEX (re.search) and method (if give
 skips its first `after` matches and then applies to `count` matches (null: forever).
 The log file gets one JSON line per request: method, path, status, fault.
 """
-import argparse, asyncio, json, os, re, secrets, socket, sys, threading, time
+import argparse, asyncio, json, os, re, secrets, socket, threading
 
 LOCK = threading.Lock()
 
