@@ -1,0 +1,353 @@
+"""The scenarios run by Tests/scenarios/run: each a named check on the VPC of vpc.py,
+recording pass or fail with its message, so one failing scenario never hides the others."""
+import os, subprocess, threading, time
+
+from vpc import ENI, REPO
+
+RESULTS = []
+
+
+def check(name, description):
+    """Decorator: runs a scenario, records pass/fail with the failure message."""
+    def wrap(function):
+        def runner(*args):
+            started = time.time()
+            try:
+                detail = function(*args) or ""
+                RESULTS.append((name, True, description, detail))
+                print("ok   - %s %s %s(%.1fs)" % (name, description, ("[" + detail + "] ") if detail else "", time.time() - started), flush=True)
+            except Exception as error:  # a scenario's failure must not stop the others
+                RESULTS.append((name, False, description, str(error)))
+                print("FAIL - %s %s: %s" % (name, description, error), flush=True)
+        runner.scenario = name
+        return runner
+    return wrap
+
+
+def expect(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+# The instance: primary and a second ENI in two subnets, a third ENI in the primary's subnet.
+PRIMARY = ENI("ens5", "02:00:00:00:00:01", 1, 0, ["10.0.1.10", "10.0.1.11"], ["2001:db8:0:1::10"])
+SECOND = ENI("ens6", "02:00:00:00:00:02", 2, 1, ["10.0.2.20", "10.0.2.21"], ["2001:db8:0:2::20"], ["10.0.2.64/28"])
+SAME_SUBNET = ENI("ens7", "02:00:00:00:00:03", 1, 2, ["10.0.1.30"])
+HOTPLUG = ENI("ens8", "02:00:00:00:00:04", 3, 3, ["10.0.3.40"])
+
+
+def default_network():
+    """The shipped catch-all file, matched to the test links instead of EC2 drivers (veths
+    have driver "veth", like the docker-style veths the instance also has)."""
+    with open(os.path.join(REPO, "units", "80-ec2-netgen-default.network")) as f:
+        text = f.read()
+    expect("Driver=ena ixgbevf vif" in text, "units/80-ec2-netgen-default.network changed its [Match]")
+    return text.replace("Driver=ena ixgbevf vif", "Name=ens*")
+
+
+def drop_in():
+    with open(os.path.join(REPO, "units", "networkd-ec2-netgen.conf")) as f:
+        return f.read()
+
+
+def wait_configured(vpc, enis, seconds=20):
+    """Until every ENI has its DHCP address, rules and table default route."""
+    for eni in enis:
+        vpc.wait_for(lambda: vpc.has_address(eni.name, eni.ipv4s[0]), seconds, "%s DHCPv4 address" % eni.name)
+        table = 10000 + eni.device
+        vpc.wait_for(lambda: ("from %s lookup %d" % (eni.ipv4s[0], table)) in vpc.rules(), seconds, "%s rules" % eni.name)
+        vpc.wait_for(lambda: "default via" in vpc.inst("ip route show table %d" % table).stdout, seconds,
+                     "table %d default route" % table)
+
+
+def reaches(vpc, role, target, what):
+    before = vpc.drops()
+    sent, received = vpc.ping(role, target, count=3, interval=0.2)
+    dropped = {k: v - before.get(k, 0) for k, v in vpc.drops().items() if v != before.get(k, 0)}
+    expect(received == sent, "%s: %s -> %s: %d of %d replies; source/dest check dropped %s" % (what, role, target, received, sent, dropped or "nothing"))
+    expect(not dropped, "%s: replies arrived but the source/dest check dropped %s" % (what, dropped))
+
+
+@check("control", "without ec2-netgen files, S1 fails with drops counted (the check detects asymmetric routing)")
+def negative_control(vpc):
+    vpc.wait_for(lambda: vpc.has_address("ens6", "10.0.2.20"), 20, "ens6 DHCP from the default file")
+    vpc.wait_for(lambda: vpc.has_address("ens5", "10.0.1.10"), 20, "ens5 DHCP from the default file")
+    before = sum(vpc.drops().values())
+    sent, received = vpc.ping("r1", "10.0.2.20", count=3, interval=0.2)
+    dropped = sum(vpc.drops().values()) - before
+    expect(received == 0, "r1 got %d replies from 10.0.2.20 without policy routing: the check is blind" % received)
+    expect(dropped >= sent, "only %d drops counted for %d pings" % (dropped, sent))
+    return "%d/%d replies lost, %d drops" % (sent - received, sent, dropped)
+
+
+@check("first-apply", "apply --wait-for ens5 (first boot: the udev-started unit) writes files, reloads, rules appear")
+def first_apply(vpc):
+    result = vpc.ec2netgen(["apply", "--wait-for", "ens5"])
+    expect(result.returncode == 0, "exit %d: %s%s" % (result.returncode, result.stdout, result.stderr))
+    expect("reloaded  systemd-networkd" in result.stdout, "no reload reported: %s" % result.stdout)
+    wait_configured(vpc, [PRIMARY, SECOND, SAME_SUBNET])
+    expect(os.path.exists(os.path.join(vpc.instance_root(), "var/lib/ec2-netgen/metadata.json")), "no cache written")
+
+
+@check("no-change", "a second apply with nothing new writes nothing and does not reload networkd")
+def no_change(vpc):
+    reloads = vpc.reload_count()
+    files = snapshot(vpc.network_dir())
+    result = vpc.ec2netgen(["apply"])
+    expect(result.returncode == 0, "apply failed: %s" % result.stderr)
+    expect("no change" in result.stdout, "second apply changed something: %s" % result.stdout)
+    expect(snapshot(vpc.network_dir()) == files, "files differ after a no-change apply")
+    time.sleep(0.3)
+    expect(vpc.reload_count() == reloads, "networkd was reloaded %d times" % (vpc.reload_count() - reloads))
+
+
+@check("storm", "16 applies started at once (attach storm) end in the right files with at most two reloads")
+def storm(vpc):
+    expected = snapshot(vpc.network_dir())
+    for name in expected:
+        if name.startswith("05-ec2-netgen-"):
+            os.remove(os.path.join(vpc.network_dir(), name))
+    reloads = vpc.reload_count()
+    procs = []
+    links = ["ens5", "ens6", "ens7"]
+    for index in range(16):
+        command = "%s apply --wait-for %s" % (vpc.binary, links[index % 3])
+        procs.append(subprocess.Popen(["nsenter", "-t", str(vpc.holder_pid), "-m", "-n", "sh", "-c", command],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outputs = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
+    failed = [o for o in outputs if o[2] != 0]
+    expect(not failed, "%d of 16 applies failed: %s" % (len(failed), failed[:1]))
+    expect(snapshot(vpc.network_dir()) == expected, "files after the storm differ from the files before")
+    time.sleep(0.3)
+    count = vpc.reload_count() - reloads
+    expect(1 <= count <= 2, "%d reloads for 16 concurrent applies" % count)
+    wait_configured(vpc, [PRIMARY, SECOND, SAME_SUBNET])
+    return "%d reload(s)" % count
+
+
+@check("S1", "a host in the primary's subnet reaches the second ENI's primary IP")
+def s1(vpc):
+    reaches(vpc, "r1", "10.0.2.20", "S1")
+
+
+@check("S2", "the internet host reaches the second ENI's primary IP")
+def s2(vpc):
+    reaches(vpc, "inet", "10.0.2.20", "S2")
+
+
+@check("S3", "both reach a secondary IPv4 of the second ENI")
+def s3(vpc):
+    reaches(vpc, "r1", "10.0.2.21", "S3 from r1")
+    reaches(vpc, "inet", "10.0.2.21", "S3 from inet")
+
+
+@check("S4", "two ENIs in one subnet: the remote host reaches the second one's address, no drops")
+def s4(vpc):
+    reaches(vpc, "r1", "10.0.1.30", "S4")
+
+
+@check("S5", "a host in the second subnet reaches a secondary IPv4 of the primary ENI")
+def s5(vpc):
+    reaches(vpc, "r2", "10.0.1.11", "S5")
+    reaches(vpc, "r2", "10.0.1.10", "S5 (primary IP)")
+
+
+@check("S6", "a docker-like bridge keeps working with rules on the primary")
+def s6(vpc):
+    vpc.add_namespace("ctr")
+    vpc.inst("ip link add docker0 type bridge && ip addr add 172.17.0.1/16 dev docker0 && ip link set docker0 up")
+    subprocess.run(["ip", "link", "add", "vethc0", "netns", vpc.ns("ctr"), "type", "veth", "peer", "name", "vethh0"], check=True)
+    subprocess.run(["ip", "link", "set", "vethh0", "netns", str(vpc.holder_pid)], check=True)
+    vpc.inst("ip link set vethh0 master docker0 up")
+    vpc.sh("ctr", "ip addr add 172.17.0.2/16 dev vethc0 && ip link set vethc0 up && ip route add default via 172.17.0.1")
+    expect("from 10.0.1.10 lookup 10000" in vpc.rules(), "no rule on the primary: the scenario would prove nothing")
+    for target in ["10.0.1.10", "10.0.2.20"]:
+        sent, received = vpc.ping("ctr", target, count=3, interval=0.2)
+        expect(received == sent, "container -> %s: %d of %d replies" % (target, received, sent))
+
+
+@check("S11a", "an admin rule and route are in place before the reloads of S9")
+def s11_setup(vpc):
+    vpc.inst("ip rule add from 192.0.2.0/24 lookup 100 priority 500 && ip route add 203.0.113.0/24 via 10.0.1.1 dev ens5 table 100")
+    expect("500:\tfrom 192.0.2.0/24 lookup 100" in vpc.rules(), "admin rule not added")
+
+
+@check("S12", "IPv6: the remote host reaches the second ENI's IPv6 address")
+def s12(vpc):
+    vpc.wait_for(lambda: vpc.has_address("ens6", "2001:db8:0:2::20"), 20, "ens6 DHCPv6 address")
+    vpc.wait_for(lambda: "from 2001:db8:0:2::20 lookup 10001" in vpc.rules("-6"), 10, "IPv6 rules")
+    vpc.wait_for(lambda: "default via fe80" in vpc.inst("ip -6 route show table 10001").stdout, 20, "IPv6 default route in table 10001")
+    reaches(vpc, "r1", "2001:db8:0:2::20", "S12")
+
+
+@check("S13", "an address from the second ENI's delegated IPv4 prefix, configured on the host, answers")
+def s13(vpc):
+    # A bridge without ports stands in for an application's interface (no dummy module here).
+    vpc.inst("ip link add app0 type bridge && ip addr add 10.0.2.65/32 dev app0 && ip link set app0 up")
+    expect("from 10.0.2.64/28 lookup 10001" in vpc.rules(), "no rule for the delegated prefix")
+    reaches(vpc, "r1", "10.0.2.65", "S13")
+
+
+@check("S9", "a secondary IPv4 added in IMDS is reachable after the timer's apply; pings every 50 ms lose nothing")
+def s9(vpc):
+    SECOND.ipv4s.append("10.0.2.22")
+    vpc.write_srcdst()
+    vpc.publish(vpc.metadata())
+    results = {}
+
+    def pinger(target):
+        results[target] = vpc.ping("r2", target, count=80, interval=0.05, wait=1)
+
+    reloads = vpc.reload_count()
+    threads = [threading.Thread(target=pinger, args=(t,)) for t in ["10.0.2.20", "10.0.2.21", "2001:db8:0:2::20"]]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.8)
+    result = vpc.ec2netgen(["apply"])
+    expect(result.returncode == 0, "apply failed: %s%s" % (result.stdout, result.stderr))
+    expect("updated" in result.stdout and "reloaded" in result.stdout, "apply did not update and reload: %s" % result.stdout)
+    for thread in threads:
+        thread.join()
+    expect(vpc.reload_count() - reloads == 1, "%d reloads for one changed file" % (vpc.reload_count() - reloads))
+    vpc.wait_for(lambda: vpc.has_address("ens6", "10.0.2.22"), 10, "10.0.2.22 on ens6")
+    reaches(vpc, "r1", "10.0.2.22", "S9 new address")
+    lost = {t: s - r for t, (s, r) in results.items()}
+    # Both families: KeepConfiguration=dhcp keeps the lease, static IPv6 from IMDS keeps
+    # the IPv6 address (a DHCPv6 address was deleted for seconds; docs/decisions.md).
+    expect(sum(lost.values()) == 0, "pings lost during the refresh: %s" % lost)
+    return "lost during refresh: " + ", ".join("%s %d/%d" % (t, lost[t], results[t][0]) for t in sorted(results))
+
+
+@check("S11", "the admin rule and route survived apply + reload")
+def s11(vpc):
+    expect("500:\tfrom 192.0.2.0/24 lookup 100" in vpc.rules(), "admin rule removed:\n" + vpc.rules())
+    expect("203.0.113.0/24 via 10.0.1.1" in vpc.inst("ip route show table 100").stdout, "admin route in table 100 removed")
+
+
+@check("S10", "IMDS failing (503, then unreachable) during apply: files unchanged, S1 and S3 still pass")
+def s10(vpc):
+    before = snapshot(vpc.network_dir())
+    rules_before = vpc.rules()
+    vpc.set_faults({"rules": [{"path": "/latest/", "kind": "status", "status": 503}]})
+    result = vpc.ec2netgen(["apply", "--imds-deadline", "2"])
+    expect(result.returncode == 1, "apply with IMDS answering 503 exited %d" % result.returncode)
+    expect("503" in result.stderr, "message does not name the status: %s" % result.stderr)
+    vpc.set_faults({"rules": [{"path": "/latest/", "kind": "close"}]})
+    result = vpc.ec2netgen(["apply", "--imds-deadline", "2"])
+    expect(result.returncode == 1, "apply with IMDS unreachable exited %d" % result.returncode)
+    vpc.set_faults({})
+    expect(snapshot(vpc.network_dir()) == before, "files changed although IMDS failed")
+    expect(vpc.rules() == rules_before, "rules changed although IMDS failed")
+    reaches(vpc, "r1", "10.0.2.20", "S10/S1")
+    reaches(vpc, "r1", "10.0.2.21", "S10/S3")
+
+
+@check("S7", "hot attach with 2 s IMDS lag (device-number 0 first): configured and reachable")
+def s7(vpc):
+    vpc.plug(HOTPLUG)
+    vpc.write_srcdst()
+    vpc.write_dnsmasq_hosts()
+    attached = time.time()
+
+    def lagging_imds():
+        time.sleep(1.0)
+        vpc.publish(vpc.metadata(lag={"ens8": {"device-number": "0"}}))
+        time.sleep(1.0)
+        vpc.publish(vpc.metadata())
+
+    updater = threading.Thread(target=lagging_imds)
+    updater.start()
+    result = vpc.ec2netgen(["apply", "--wait-for", "ens8"])
+    updater.join()
+    expect(result.returncode == 0, "apply --wait-for ens8 failed: %s%s" % (result.stdout, result.stderr))
+    expect(vpc.reachable("r1", "10.0.3.40", seconds=30), "10.0.3.40 not reachable 30 s after attach")
+    seconds = time.time() - attached
+    network = open(os.path.join(vpc.network_dir(), "05-ec2-netgen-020000000004.network")).read()
+    expect("Table=10003" in network, "hot-attached ENI not planned with table 10003")
+    reaches(vpc, "r1", "10.0.3.40", "S7")
+    return "attach to first reply %.1f s" % seconds
+
+
+@check("S8", "hot detach: no file, rule, route or table entry refers to the ENI afterwards")
+def s8(vpc):
+    vpc.unplug(HOTPLUG)
+    result = vpc.ec2netgen(["apply", "--cached"])
+    expect(result.returncode == 0, "apply --cached after detach failed: %s%s" % (result.stdout, result.stderr))
+    expect(not any("020000000004" in name for name in os.listdir(vpc.network_dir())), "files of the detached ENI remain")
+    time.sleep(0.5)
+    rules = vpc.rules()
+    expect("10.0.3.40" not in rules and "lookup 10003" not in rules, "rules remain:\n" + rules)
+    expect(vpc.inst("ip route show table 10003", check=False).stdout.strip() == "", "table 10003 still has routes")
+    expect("10.0.3" not in vpc.inst("ip route show table main").stdout, "main table still routes 10.0.3.0/24")
+    # S11 extended: foreign state survives a detach too.
+    expect("500:\tfrom 192.0.2.0/24 lookup 100" in rules, "admin rule removed by the detach")
+
+
+@check("status", "status --json: in sync; a hand-deleted rule is named (exit 1); a shadowing .network is reported with both paths")
+def status(vpc):
+    import json as jsonlib
+    result = vpc.ec2netgen(["status", "--json"])
+    report = jsonlib.loads(result.stdout or "{}")
+    expect(result.returncode == 0 and report.get("in-sync") is True, "not in sync at rest: %s %s" % (report.get("problems"), result.stderr))
+    second = [i for i in report["interfaces"] if i["link"] == "ens6"][0]
+    expect(second["network-file"] == os.path.join("/run/systemd/network", "05-ec2-netgen-020000000002.network"),
+           "networkd applied %s to ens6" % second["network-file"])
+    expect({"address": "10.0.2.20", "source": "dhcp"} in second["addresses"], "addresses: %s" % second["addresses"])
+    # A rule deleted by hand.
+    vpc.inst("ip rule del from 10.0.2.20 lookup 10001 priority 30001")
+    result = vpc.ec2netgen(["status", "--json"])
+    report = jsonlib.loads(result.stdout)
+    missing = [i for i in report["interfaces"] if i["link"] == "ens6"][0]["missing-rules"]
+    expect(result.returncode == 1 and report["in-sync"] is False, "status exit %d after deleting a rule" % result.returncode)
+    expect(missing == ["30001: from 10.0.2.20/32 lookup 10001"], "missing rules reported: %s" % missing)
+    vpc.inst("ip rule add from 10.0.2.20 lookup 10001 priority 30001 proto static")
+    # Another tool's file that sorts first and matches ens7.
+    with open(os.path.join(vpc.network_dir(), "01-other-tool.network"), "w") as f:
+        f.write("[Match]\nMACAddress=%s\n\n[Network]\nDHCP=yes\n" % SAME_SUBNET.mac)
+    vpc.inst("networkctl reload")
+    vpc.wait_for(lambda: "01-other-tool" in vpc.ec2netgen(["status", "--json"]).stdout, 10, "networkd applying the other file")
+    result = vpc.ec2netgen(["status"])
+    expect(result.returncode == 1, "status exit %d with a shadowed file" % result.returncode)
+    expect("/run/systemd/network/01-other-tool.network" in result.stdout and "05-ec2-netgen-020000000003.network" in result.stdout
+           and "shadows" in result.stdout, "shadowing not reported with both paths:\n" + result.stdout)
+    os.remove(os.path.join(vpc.network_dir(), "01-other-tool.network"))
+    vpc.inst("networkctl reload")
+    vpc.wait_for(lambda: vpc.ec2netgen(["status"]).returncode == 0, 20, "status back in sync")
+
+
+@check("S14", "reboot: with only the files apply --cached --boot writes, S1 passes before any IMDS request")
+def s14(vpc):
+    vpc.stop_networkd()
+    vpc.stub.kill()
+    vpc.stub.wait()
+    for name in list(os.listdir(vpc.network_dir())):
+        if name.startswith("05-ec2-netgen-"):
+            os.remove(os.path.join(vpc.network_dir(), name))
+    vpc.inst("ip -4 addr flush scope global && ip -6 addr flush scope global && "
+             "for t in 10000 10001 10002 10003; do ip route flush table $t 2>/dev/null; ip -6 route flush table $t 2>/dev/null; done; "
+             "ip rule flush; ip rule add from all lookup main priority 32766; ip rule add from all lookup default priority 32767; "
+             "ip -6 rule flush; ip -6 rule add from all lookup main priority 32766")
+    # Foreign state set up at boot by someone else (S11 extended to a reboot).
+    vpc.inst("ip rule add from 192.0.2.0/24 lookup 100 priority 500 && ip route add blackhole 203.0.113.0/24 table 100")
+    result = vpc.ec2netgen(["apply", "--cached", "--boot", "--no-reload"])
+    expect(result.returncode == 0, "apply --cached --boot failed: %s%s" % (result.stdout, result.stderr))
+    requests = vpc.imds_requests()
+    vpc.start_networkd()
+    wait_configured(vpc, [PRIMARY, SECOND])
+    reaches(vpc, "r1", "10.0.2.20", "S14/S1")
+    expect(vpc.imds_requests() == requests, "IMDS was asked during the reboot")
+    expect("500:\tfrom 192.0.2.0/24 lookup 100" in vpc.rules(), "the admin rule did not survive networkd's start")
+    expect("blackhole 203.0.113.0/24" in vpc.inst("ip route show table 100").stdout, "the admin route did not survive networkd's start")
+
+
+def snapshot(directory):
+    files = {}
+    for name in sorted(os.listdir(directory)):
+        with open(os.path.join(directory, name), "rb") as f:
+            files[name] = f.read()
+    return files
+
+
+# After the negative control and the first apply, in this order (later ones build on the
+# state earlier ones leave: S11a before the reloads of S9, S7 before S8, S14 last).
+SCENARIOS = [no_change, storm, s1, s2, s3, s4, s5, s6, s11_setup, s12, s13, s9, s11, s10, s7, s8, status, s14]
