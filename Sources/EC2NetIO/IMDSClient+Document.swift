@@ -14,18 +14,18 @@ extension IMDSClient {
     /// Reads everything the planner needs into a metadata document, the same shape
     /// `--metadata` files and the cache have. Either the whole document or an error: a
     /// failure is never turned into an emptier document.
-    public func fetchDocument() throws(IMDSError) -> MetadataDocument {
+    public func fetchDocument() throws(IOError) -> MetadataDocument {
         let pool = ConnectionPool(client: self)
         // The token first, on one connection, so parallel workers share exactly one.
         _ = try currentToken(on: pool.connection(0))
-        let top = try parallel(["meta-data/mac", "meta-data/instance-id", Self.macsPath], connections: pool) { path, connection throws(IMDSError) in
+        let top = try parallel(["meta-data/mac", "meta-data/instance-id", Self.macsPath], connections: pool) { path, connection throws(IOError) in
             try self.get(path, on: connection, allowMissing: path == "meta-data/instance-id")
         }
         guard let primary = top[0], let macListing = top[2] else {
             throw .malformed(endpoint: endpointText, path: "/latest/" + Self.macsPath, reason: "no MAC listed")
         }
         let macs = try listedMACs(macListing)
-        let listings = try parallel(macs, connections: pool) { mac, connection throws(IMDSError) in
+        let listings = try parallel(macs, connections: pool) { mac, connection throws(IOError) in
             try self.get(Self.macsPath + mac + "/", on: connection) ?? ""
         }
         var leafJobs: [String] = []
@@ -36,7 +36,7 @@ extension IMDSClient {
                 }
             }
         }
-        let leaves = try parallel(leafJobs, connections: pool) { path, connection throws(IMDSError) in
+        let leaves = try parallel(leafJobs, connections: pool) { path, connection throws(IOError) in
             // A listed key can vanish between listing and read (a detach racing us); that
             // is a failed read, not an empty value, so allowMissing stays false.
             try self.get(path, on: connection) ?? ""
@@ -51,7 +51,7 @@ extension IMDSClient {
                 associationJobs.append(path + key)
             }
         }
-        let associations = try parallel(associationJobs, connections: pool) { path, connection throws(IMDSError) in
+        let associations = try parallel(associationJobs, connections: pool) { path, connection throws(IOError) in
             try self.get(path, on: connection) ?? ""
         }
 
@@ -78,7 +78,7 @@ extension IMDSClient {
 
     /// MACs of the `macs/` listing (`02:…/` lines). Each must be a MAC before it becomes
     /// part of a request path: a `/` or `..` there would walk the IMDS tree.
-    func listedMACs(_ listing: String) throws(IMDSError) -> [String] {
+    func listedMACs(_ listing: String) throws(IOError) -> [String] {
         var macs: [String] = []
         for line in listing.split(separator: "\n") {
             var entry = String(line)

@@ -5,7 +5,7 @@ extension IMDSClient {
     /// What is still missing from a MAC's record, or nil when it is complete: listed,
     /// with a device number that is not 0 on card 0 unless it is the primary, and with a
     /// network card when the primary has one (DESIGN.md section 7).
-    public func missingPart(of mac: MACAddress) throws(IMDSError) -> String? {
+    public func missingPart(of mac: MACAddress) throws(IOError) -> String? {
         let connection = makeConnection()
         guard let listing = try get(Self.macsPath, on: connection, allowMissing: true) else { return "macs/ is empty" }
         guard let key = try listedMACs(listing).first(where: { MACAddress($0) == mac }) else { return "MAC not listed yet" }
@@ -30,7 +30,7 @@ extension IMDSClient {
     /// Polls until `mac` is complete, with backoff from 100 ms doubling to 1 s, for at most
     /// `timeoutSeconds`. A poll costs 3–5 small requests; the 1 s cap keeps an attach that
     /// IMDS describes after 2 s configured within about 2.5 s.
-    public func waitUntilComplete(_ mac: MACAddress, link: String, timeoutSeconds: Double) throws(IMDSError) {
+    public func waitUntilComplete(_ mac: MACAddress, link: String, timeoutSeconds: Double) throws(IOError) {
         let clock = ContinuousClock()
         let start = clock.now
         var delay = 0.1

@@ -47,7 +47,7 @@ public final class IMDSClient: Sendable {
 
     /// GETs `/latest/<path>` and returns the body text; nil on 404 only when
     /// `allowMissing` (IMDS answers 404 for an empty list).
-    func get(_ path: String, on connection: HTTPConnection, allowMissing: Bool = false) throws(IMDSError) -> String? {
+    func get(_ path: String, on connection: HTTPConnection, allowMissing: Bool = false) throws(IOError) -> String? {
         let fullPath = "/latest/" + path
         var attempt = 0
         var refreshedHere = false
@@ -98,7 +98,7 @@ public final class IMDSClient: Sendable {
 
     /// Sleeps before the next attempt (full jitter over an exponential bound, 50 ms
     /// doubling to 2 s), or throws when the run's deadline would pass.
-    private func backoff(attempt: inout Int, path: String, last: String) throws(IMDSError) {
+    private func backoff(attempt: inout Int, path: String, last: String) throws(IOError) {
         let elapsed = clock.now - start
         let bound = min(2.0, 0.05 * Double(1 << min(attempt, 10)))
         let delay = state.withLock { Double.random(in: bound / 2...bound, using: &$0.random) }
@@ -114,9 +114,9 @@ public final class IMDSClient: Sendable {
 
     /// The session token, fetching it on first use. Single-flight: workers that find no
     /// token wait for the one fetching it, so a run (or a 401 refresh) costs one PUT.
-    func currentToken(on connection: HTTPConnection) throws(IMDSError) -> (String, Int) {
+    func currentToken(on connection: HTTPConnection) throws(IOError) -> (String, Int) {
         if let current = cachedToken() { return current }
-        return try tokenGate.withLock { _ throws(IMDSError) -> (String, Int) in
+        return try tokenGate.withLock { _ throws(IOError) -> (String, Int) in
             if let current = cachedToken() { return current }
             let token = try fetchToken(on: connection)
             return state.withLock { state in
@@ -132,7 +132,7 @@ public final class IMDSClient: Sendable {
     }
 
     /// `PUT /latest/api/token`, with the same retry policy as every other request.
-    private func fetchToken(on connection: HTTPConnection) throws(IMDSError) -> String {
+    private func fetchToken(on connection: HTTPConnection) throws(IOError) -> String {
         let path = "/latest/api/token"
         var attempt = 0
         while true {
@@ -160,7 +160,7 @@ public final class IMDSClient: Sendable {
 
     /// Drops the token of `generation` so the next request fetches a new one. False when
     /// the run already used its one refresh.
-    private func invalidateToken(generation: Int) throws(IMDSError) -> Bool {
+    private func invalidateToken(generation: Int) throws(IOError) -> Bool {
         state.withLock { state in
             if state.tokenGeneration != generation { return true }  // another worker refreshed it
             if state.tokenRefreshed { return false }
@@ -176,8 +176,8 @@ public final class IMDSClient: Sendable {
     /// Runs `jobs` on up to `parallelism` workers, each with its own keep-alive
     /// connection; returns results in job order or the first error.
     func parallel<T: Sendable>(_ jobs: [String], connections: ConnectionPool,
-                               _ body: @escaping @Sendable (String, HTTPConnection) throws(IMDSError) -> T) throws(IMDSError) -> [T] {
-        let results = Mutex<[Int: Result<T, IMDSError>]>([:])
+                               _ body: @escaping @Sendable (String, HTTPConnection) throws(IOError) -> T) throws(IOError) -> [T] {
+        let results = Mutex<[Int: Result<T, IOError>]>([:])
         let next = Atomic<Int>(0)
         let workers = min(connections.count, jobs.count)
         WorkerThreads.run(workers) { worker in
@@ -185,13 +185,13 @@ public final class IMDSClient: Sendable {
             while true {
                 let index = next.add(1, ordering: .relaxed).oldValue
                 guard index < jobs.count else { return }
-                let result: Result<T, IMDSError>
-                do throws(IMDSError) { result = .success(try body(jobs[index], connection)) } catch { result = .failure(error) }
+                let result: Result<T, IOError>
+                do throws(IOError) { result = .success(try body(jobs[index], connection)) } catch { result = .failure(error) }
                 results.withLock { $0[index] = result }
                 if case .failure = result { next.store(jobs.count, ordering: .relaxed) }
             }
         }
-        return try results.withLock { (all: inout [Int: Result<T, IMDSError>]) throws(IMDSError) -> [T] in
+        return try results.withLock { (all: inout [Int: Result<T, IOError>]) throws(IOError) -> [T] in
             var ordered: [T] = []
             for index in jobs.indices {
                 switch all[index] {

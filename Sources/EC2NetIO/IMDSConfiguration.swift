@@ -29,7 +29,7 @@ public struct IMDSConfiguration: Sendable {
     /// Chooses the endpoint as the AWS SDKs do: `--imds-endpoint` overrides everything,
     /// else `AWS_EC2_METADATA_DISABLED=true` refuses, else
     /// `AWS_EC2_METADATA_SERVICE_ENDPOINT`, else `…_ENDPOINT_MODE` (IPv4 default, IPv6).
-    public static func resolve(override: String?, environment: [String: String]) throws(IMDSError) -> IMDSConfiguration {
+    public static func resolve(override: String?, environment: [String: String]) throws(IOError) -> IMDSConfiguration {
         if let override {
             guard let endpoint = HTTPEndpoint(url: override) else {
                 throw .invalidEndpoint(source: "--imds-endpoint", value: override)

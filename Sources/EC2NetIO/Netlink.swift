@@ -26,7 +26,7 @@ public enum Netlink {
     static let rtmGetRule: UInt16 = 34
 
     /// Every rule of both families, as the plan's type (table nil = main).
-    public static func rules() throws(NetlinkError) -> [RoutingPolicyRule] {
+    public static func rules() throws(IOError) -> [RoutingPolicyRule] {
         var rules: [RoutingPolicyRule] = []
         try dump(type: rtmGetRule) { header, attributes in
             guard let family = family(header[0]) else { return }
@@ -50,7 +50,7 @@ public enum Netlink {
     }
 
     /// Every route of both families, all tables.
-    public static func routes() throws(NetlinkError) -> [Route] {
+    public static func routes() throws(IOError) -> [Route] {
         var routes: [Route] = []
         try dump(type: rtmGetRoute) { header, attributes in
             guard let family = family(header[0]) else { return }
@@ -101,9 +101,9 @@ public enum Netlink {
 
     /// Sends one dump request and hands each answer's family header (12 bytes) and
     /// attributes to `handle`.
-    private static func dump(type: UInt16, _ handle: ([UInt8], [(UInt16, ArraySlice<UInt8>)]) -> Void) throws(NetlinkError) {
+    private static func dump(type: UInt16, _ handle: ([UInt8], [(UInt16, ArraySlice<UInt8>)]) -> Void) throws(IOError) {
         let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0 /* NETLINK_ROUTE */)
-        guard fd >= 0 else { throw NetlinkError(operation: "socket", code: errno) }
+        guard fd >= 0 else { throw .netlink(operation: "socket", code: errno) }
         defer { close(fd) }
         // nlmsghdr (16) + rtmsg/fib_rule_hdr (12), family AF_UNSPEC: both families.
         var request = [UInt8](repeating: 0, count: 28)
@@ -114,21 +114,21 @@ public enum Netlink {
         request[6] = UInt8(flags & 0xff); request[7] = UInt8(flags >> 8)
         put32(1, at: 8)  // sequence
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == 28 else {
-            throw NetlinkError(operation: "send", code: errno)
+            throw .netlink(operation: "send", code: errno)
         }
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else { throw NetlinkError(operation: "recv", code: count < 0 ? errno : EIO) }
+            guard count > 0 else { throw .netlink(operation: "recv", code: count < 0 ? errno : EIO) }
             var offset = 0
             while offset + 16 <= count {
                 let length = Int(u32(buffer[offset..<offset + 4]))
                 let messageType = UInt16(buffer[offset + 4]) | UInt16(buffer[offset + 5]) << 8
-                guard length >= 16, offset + length <= count else { throw NetlinkError(operation: "parse", code: EBADMSG) }
+                guard length >= 16, offset + length <= count else { throw .netlink(operation: "parse", code: EBADMSG) }
                 if messageType == 3 { return }  // NLMSG_DONE
                 if messageType == 2 {           // NLMSG_ERROR
                     let code = Int32(bitPattern: u32(buffer[(offset + 16)..<(offset + 20)]))
-                    if code != 0 { throw NetlinkError(operation: "dump", code: -code) }
+                    if code != 0 { throw .netlink(operation: "dump", code: -code) }
                 } else if length >= 28 {
                     // An Array, not a slice: handlers index the header from 0.
                     let header = Array(buffer[(offset + 16)..<(offset + 28)])
@@ -147,14 +147,4 @@ public enum Netlink {
             }
         }
     }
-}
-
-/// A failed rtnetlink read.
-public struct NetlinkError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// What failed.
-    public var operation: String
-    /// errno.
-    public var code: Int32
-
-    public var description: String { "rtnetlink \(operation): \(String(cString: strerror(code)))" }
 }

@@ -8,10 +8,10 @@ public final class NetworkdControl {
 
     /// Connects to the system bus (`DBUS_SYSTEM_BUS_ADDRESS` is honoured, which lets tests
     /// use a private bus).
-    public init() throws(BusError) {
+    public init() throws(IOError) {
         var handle: OpaquePointer?
         let result = sd_bus_open_system(&handle)
-        guard result >= 0, let handle else { throw BusError(operation: "connect to the system bus", name: nil, code: -result, message: nil) }
+        guard result >= 0, let handle else { throw .bus(operation: "connect to the system bus", name: nil, code: -result, message: nil) }
         bus = handle
     }
 
@@ -19,18 +19,18 @@ public final class NetworkdControl {
 
     /// `org.freedesktop.network1.Manager.Reload`: networkd re-reads its files and
     /// reconfigures only links whose files changed.
-    public func reload() throws(BusError) {
+    public func reload() throws(IOError) {
         try call("Reload") { _ in 0 }
     }
 
     /// `ReconfigureLink(ifindex)`: re-applies one link's configuration.
-    public func reconfigureLink(index: Int32) throws(BusError) {
+    public func reconfigureLink(index: Int32) throws(IOError) {
         try call("ReconfigureLink") { message in ec2netgen_bus_append_int32(message, index) }
     }
 
     /// `DescribeLink(ifindex)`: networkd's JSON description of a link, which names the
     /// `.network` file it applied (`NetworkFile`).
-    public func describeLink(index: Int32) throws(BusError) -> String {
+    public func describeLink(index: Int32) throws(IOError) -> String {
         var text = ""
         try call("DescribeLink", append: { message in ec2netgen_bus_append_int32(message, index) }) { reply in
             var value: UnsafeMutableRawPointer?
@@ -40,50 +40,23 @@ public final class NetworkdControl {
         return text
     }
 
-    private func call(_ method: String, append: (OpaquePointer?) -> Int32, read: (OpaquePointer?) -> Void = { _ in }) throws(BusError) {
+    private func call(_ method: String, append: (OpaquePointer?) -> Int32, read: (OpaquePointer?) -> Void = { _ in }) throws(IOError) {
         var message: OpaquePointer?
         var result = sd_bus_message_new_method_call(bus, &message, "org.freedesktop.network1", "/org/freedesktop/network1",
                                                     "org.freedesktop.network1.Manager", method)
         defer { sd_bus_message_unref(message) }
-        guard result >= 0 else { throw BusError(operation: method, name: nil, code: -result, message: nil) }
+        guard result >= 0 else { throw .bus(operation: method, name: nil, code: -result, message: nil) }
         result = append(message)
-        guard result >= 0 else { throw BusError(operation: method, name: nil, code: -result, message: nil) }
+        guard result >= 0 else { throw .bus(operation: method, name: nil, code: -result, message: nil) }
         var error = sd_bus_error()
         defer { sd_bus_error_free(&error) }
         var reply: OpaquePointer?
         result = sd_bus_call(bus, message, 25_000_000, &error, &reply)
         defer { sd_bus_message_unref(reply) }
         guard result >= 0 else {
-            throw BusError(operation: method, name: error.name.map { String(cString: $0) }, code: -result,
-                           message: error.message.map { String(cString: $0) })
+            throw .bus(operation: method, name: error.name.map { String(cString: $0) }, code: -result,
+                       message: error.message.map { String(cString: $0) })
         }
         read(reply)
-    }
-}
-
-/// A failed D-Bus call, with the D-Bus error name when there is one (sd-bus maps names to
-/// errno, so `ServiceUnknown` would otherwise read as "No route to host").
-public struct BusError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// What was attempted.
-    public var operation: String
-    /// D-Bus error name (`org.freedesktop.DBus.Error.ServiceUnknown`), when known.
-    public var name: String?
-    /// errno.
-    public var code: Int32
-    /// D-Bus error message, when known.
-    public var message: String?
-
-    /// True when networkd simply is not running (or no bus exists yet, as early at boot):
-    /// it reads the files when it starts, so there is nothing to reload.
-    public var networkdAbsent: Bool {
-        if name == "org.freedesktop.DBus.Error.ServiceUnknown" || name == "org.freedesktop.DBus.Error.NameHasNoOwner" { return true }
-        return name == nil && (code == ENOENT || code == ECONNREFUSED)
-    }
-
-    public var description: String {
-        var text = "networkd \(operation) over D-Bus failed"
-        if let name { text += ": \(name)" }
-        if let message { text += ": \(message)" } else { text += ": \(String(cString: strerror(code)))" }
-        return text
     }
 }

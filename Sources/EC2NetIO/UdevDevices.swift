@@ -10,16 +10,16 @@ public enum UdevDevices {
 
     /// Every net device with a MAC, from sd-device. The driver is the parent device's
     /// (`ID_NET_DRIVER` when udev recorded it).
-    public static func links() throws(UdevError) -> [Link] {
+    public static func links() throws(IOError) -> [Link] {
         var enumerator: OpaquePointer?
         var result = sd_device_enumerator_new(&enumerator)
-        guard result >= 0 else { throw UdevError(operation: "enumerate net devices", code: -result) }
+        guard result >= 0 else { throw .udev(operation: "enumerate net devices", code: -result) }
         defer { sd_device_enumerator_unref(enumerator) }
         // Without this, devices udev has not processed yet (or any device, when no udevd
         // runs) are silently left out.
         sd_device_enumerator_allow_uninitialized(enumerator)
         result = sd_device_enumerator_add_match_subsystem(enumerator, "net", 1)
-        guard result >= 0 else { throw UdevError(operation: "match subsystem net", code: -result) }
+        guard result >= 0 else { throw .udev(operation: "match subsystem net", code: -result) }
         var links: [Link] = []
         var device = sd_device_enumerator_get_device_first(enumerator)
         while let current = device {
@@ -63,22 +63,12 @@ public enum UdevDevices {
 
     /// Re-sends an `add` uevent for one link (`udevadm trigger --action=add`), so a new or
     /// changed `.link` file applies now and not at the next boot.
-    public static func triggerAdd(linkName: String) throws(UdevError) {
+    public static func triggerAdd(linkName: String) throws(IOError) {
         var device: OpaquePointer?
         var result = sd_device_new_from_ifname(&device, linkName)
-        guard result >= 0 else { throw UdevError(operation: "find \(linkName)", code: -result) }
+        guard result >= 0 else { throw .udev(operation: "find \(linkName)", code: -result) }
         defer { sd_device_unref(device) }
         result = sd_device_trigger(device, SD_DEVICE_ADD)
-        guard result >= 0 else { throw UdevError(operation: "trigger add on \(linkName)", code: -result) }
+        guard result >= 0 else { throw .udev(operation: "trigger add on \(linkName)", code: -result) }
     }
-}
-
-/// A failed sd-device call.
-public struct UdevError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// What was attempted.
-    public var operation: String
-    /// errno.
-    public var code: Int32
-
-    public var description: String { "udev: \(operation): \(String(cString: strerror(code)))" }
 }

@@ -32,7 +32,7 @@ enum Main {
         } catch let error as InputError {
             printError(error.description)
             exit(2)
-        } catch let error as IMDSError {
+        } catch let error as IOError {
             printError(error.description)
             exit(1)
         } catch let error as FSError {

@@ -1,8 +1,10 @@
 import EC2NetHTTP
+import Glibc
 
-/// An IMDS failure, naming the endpoint and path. All are runtime failures (exit 1); on
-/// any of them `apply` changes no file and no cache.
-public enum IMDSError: Error, Equatable, Sendable, CustomStringConvertible {
+/// A failure talking to another process or the kernel (IMDS, networkd over D-Bus, udev,
+/// rtnetlink), naming its culprit. All are runtime failures (exit 1); on an IMDS failure
+/// `apply` changes no file and no cache.
+public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
     /// `AWS_EC2_METADATA_DISABLED=true` and no `--imds-endpoint`.
     case disabledByEnvironment
     /// An endpoint setting is not a usable `http://ADDRESS[:PORT]` URL.
@@ -21,6 +23,22 @@ public enum IMDSError: Error, Equatable, Sendable, CustomStringConvertible {
     case malformed(endpoint: String, path: String, reason: String)
     /// `--wait-for`: the ENI's record did not become complete in time.
     case waitTimedOut(link: String, mac: String, seconds: Double, reason: String)
+    /// A D-Bus call to networkd failed; `name` is the D-Bus error name when there is one
+    /// (sd-bus maps names to errno, so `ServiceUnknown` would otherwise read as "No route
+    /// to host").
+    case bus(operation: String, name: String?, code: Int32, message: String?)
+    /// An sd-device call failed.
+    case udev(operation: String, code: Int32)
+    /// An rtnetlink read failed.
+    case netlink(operation: String, code: Int32)
+
+    /// True when networkd simply is not running (or no bus exists yet, as early at boot):
+    /// it reads the files when it starts, so there is nothing to reload.
+    public var networkdAbsent: Bool {
+        guard case .bus(_, let name, let code, _) = self else { return false }
+        if name == "org.freedesktop.DBus.Error.ServiceUnknown" || name == "org.freedesktop.DBus.Error.NameHasNoOwner" { return true }
+        return name == nil && (code == ENOENT || code == ECONNREFUSED)
+    }
 
     public var description: String {
         switch self {
@@ -42,6 +60,14 @@ public enum IMDSError: Error, Equatable, Sendable, CustomStringConvertible {
             return "IMDS \(endpoint)\(path): \(reason)"
         case .waitTimedOut(let link, let mac, let seconds, let reason):
             return "--wait-for \(link): IMDS did not complete \(mac) within \(formatSeconds(seconds)) s (\(reason))"
+        case .bus(let operation, let name, let code, let message):
+            var text = "networkd \(operation) over D-Bus failed"
+            if let name { text += ": \(name)" }
+            return text + ": " + (message ?? String(cString: strerror(code)))
+        case .udev(let operation, let code):
+            return "udev: \(operation): \(String(cString: strerror(code)))"
+        case .netlink(let operation, let code):
+            return "rtnetlink \(operation): \(String(cString: strerror(code)))"
         }
     }
 }
