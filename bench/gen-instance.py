@@ -92,7 +92,7 @@ def write_netplan(path, enis):
         out.append("      routing-policy:")
         for s in sources:
             out += ["        - from: \"%s\"" % s, "          table: %d" % table, "          priority: %d" % (10000 + 100 * card + dev)]
-            out += ["        - from: \"%s\"" % s, "          table: %d" % table, "          priority: %d" % (30000 + 100 * card + dev)]
+            out += ["        - from: \"%s\"" % s, "          table: %d" % table, "          priority: %d" % (21000 + 100 * card + dev)]
     with open(path, "w") as f:
         f.write("\n".join(out) + "\n")
 

@@ -79,11 +79,13 @@ struct ValueTests {
         #expect(try #require(IPPrefix("2600::/64")).ipv4Hosts.isEmpty)
     }
 
-    @Test("routing numbers (DESIGN.md section 5)", arguments: [
-        (0, 0, 10000, 512, 10000, 30000),
-        (0, 1, 10001, 513, 10001, 30001),
-        (1, 0, 10100, 612, 10100, 30100),
-        (3, 15, 10315, 827, 10315, 30315),
+    @Test("routing numbers (docs/design.md: routing numbers)", arguments: [
+        (0, 0, 10000, 512, 10000, 21000),
+        (0, 1, 10001, 513, 10001, 21001),
+        (1, 0, 10100, 612, 10100, 21100),
+        (3, 15, 10315, 827, 10315, 21315),
+        // The last card and device: still before the kernel's `lookup main` at 32766.
+        (31, 99, 13199, 3711, 13199, 24199),
     ])
     func numbers(_ card: Int, _ device: Int, _ table: Int, _ metric: Int, _ first: Int, _ second: Int) {
         #expect(RoutingNumbers.table(card: card, device: device) == table)
@@ -91,6 +93,22 @@ struct ValueTests {
         #expect(RoutingNumbers.vpcRulePriority(card: card, device: device) == first)
         #expect(RoutingNumbers.defaultRulePriority(card: card, device: device) == second)
         #expect(RoutingNumbers.mainRulePriority == 20000)
+    }
+
+    @Test("every priority of every card 0–31 and device 0–99 lies in its band, below the kernel's lookup main at 32766")
+    func prioritiesBeforeKernelMain() {
+        var seenFirst: Set<Int> = [], seenSecond: Set<Int> = [], seenTables: Set<Int> = []
+        for card in 0...31 {
+            for device in 0...99 {
+                let first = RoutingNumbers.vpcRulePriority(card: card, device: device)
+                let second = RoutingNumbers.defaultRulePriority(card: card, device: device)
+                #expect(first < RoutingNumbers.mainRulePriority, "card \(card) device \(device): first band \(first)")
+                #expect(second > RoutingNumbers.mainRulePriority && second < 32766, "card \(card) device \(device): second band \(second)")
+                seenFirst.insert(first); seenSecond.insert(second)
+                seenTables.insert(RoutingNumbers.table(card: card, device: device))
+            }
+        }
+        #expect(seenFirst.count == 3200 && seenSecond.count == 3200 && seenTables.count == 3200)
     }
 }
 

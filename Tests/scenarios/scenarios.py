@@ -294,13 +294,13 @@ def status(vpc):
            "networkd applied %s to ens6" % second["network-file"])
     expect({"address": "10.0.2.20", "source": "dhcp"} in second["addresses"], "addresses: %s" % second["addresses"])
     # A rule deleted by hand.
-    vpc.inst("ip rule del from 10.0.2.20 lookup 10001 priority 30001")
+    vpc.inst("ip rule del from 10.0.2.20 lookup 10001 priority 21001")
     result = vpc.ec2netgen(["status", "--json"])
     report = jsonlib.loads(result.stdout)
     missing = [i for i in report["interfaces"] if i["link"] == "ens6"][0]["missing-rules"]
     expect(result.returncode == 1 and report["in-sync"] is False, "status exit %d after deleting a rule" % result.returncode)
-    expect(missing == ["30001: from 10.0.2.20/32 lookup 10001"], "missing rules reported: %s" % missing)
-    vpc.inst("ip rule add from 10.0.2.20 lookup 10001 priority 30001 proto static")
+    expect(missing == ["21001: from 10.0.2.20/32 lookup 10001"], "missing rules reported: %s" % missing)
+    vpc.inst("ip rule add from 10.0.2.20 lookup 10001 priority 21001 proto static")
     # Another tool's file that sorts first and matches ens7.
     with open(os.path.join(vpc.network_dir(), "01-other-tool.network"), "w") as f:
         f.write("[Match]\nMACAddress=%s\n\n[Network]\nDHCP=yes\n" % SAME_SUBNET.mac)

@@ -10,8 +10,11 @@ public enum RoutingNumbers {
     public static func vpcRulePriority(card: Int, device: Int) -> Int { 10000 + 100 * card + device }
     /// Between the bands: `lookup main suppress_prefixlength 0`, one per family.
     public static let mainRulePriority = 20000
-    /// Second band: `from ADDR lookup T`.
-    public static func defaultRulePriority(card: Int, device: Int) -> Int { 30000 + 100 * card + device }
+    /// Second band: `from ADDR lookup T`. `21000 + 100·card + device` tops out at 24199
+    /// (card 31, device 99): after the main-table rule at 20000 and before the kernel's
+    /// `lookup main` at 32766 for every card. The earlier `30000 + …` passed 32766 from
+    /// card 28 on, so those ENIs' internet replies took the main table (docs/design.md).
+    public static func defaultRulePriority(card: Int, device: Int) -> Int { 21000 + 100 * card + device }
 }
 
 /// Joins the instance to the links and applies the routing policy: the second step of
