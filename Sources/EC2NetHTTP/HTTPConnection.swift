@@ -1,6 +1,7 @@
 import Glibc
 
-/// One keep-alive HTTP/1.1 connection over a plain socket. Not thread-safe: each worker
+/// One HTTP/1.1 connection over a plain socket, reused while the server keeps it alive
+/// (EC2's IMDS never does: it closes after every response). Not thread-safe: each worker
 /// owns one. Reconnects on the next request after any failure; it never resends on its
 /// own, so the caller sees (and counts) every failed attempt.
 public final class HTTPConnection {
@@ -12,6 +13,12 @@ public final class HTTPConnection {
     public var readTimeoutMilliseconds: Int32 = 2000
     /// Bound on a response body.
     public var bodyLimit = 256 * 1024
+    /// The link to send through (SO_BINDTODEVICE), or nil for the routing table's choice.
+    /// IMDS polices packets per ENI, so a request about an ENI can be sent from that ENI.
+    /// Changing it closes an open socket, since a socket is tied to one link.
+    public var interfaceName: String? {
+        didSet { if interfaceName != oldValue { closeSocket() } }
+    }
 
     private var fd: Int32 = -1
     private var buffer: [UInt8] = []
@@ -64,6 +71,15 @@ public final class HTTPConnection {
         let socketFD = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard socketFD >= 0 else { throw .connect(code: errno, message: errnoText(errno)) }
         fd = socketFD
+        if let interfaceName {
+            // Unprivileged since Linux 5.7 for a socket not yet bound to a device.
+            let bound = interfaceName.withCString { setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, $0, socklen_t(strlen($0) + 1)) }
+            if bound != 0 {
+                let code = errno
+                closeSocket()
+                throw .bindToDevice(interface: interfaceName, code: code, message: errnoText(code))
+            }
+        }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         let result: Int32
@@ -116,7 +132,9 @@ public final class HTTPConnection {
     private func writeAll(_ bytes: [UInt8]) throws(HTTPError) {
         var written = 0
         while written < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + written, $0.count - written, Int32(MSG_NOSIGNAL)) }
+            let count = bytes.withUnsafeBytes { raw in
+                Glibc.send(fd, raw.baseAddress.map { $0 + written }, raw.count - written, Int32(MSG_NOSIGNAL))
+            }
             if count < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN {

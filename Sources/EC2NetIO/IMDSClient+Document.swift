@@ -2,78 +2,219 @@ import EC2NetCore
 import EC2NetHTTP
 
 extension IMDSClient {
-    /// The per-ENI keys the parser uses (DESIGN.md section 4). Only keys that appear in a
-    /// MAC's listing are fetched, so no request is spent on a 404 for an empty list.
+    /// The per-ENI keys the parser uses (docs/design.md, inputs), plus `vpc-id`, which
+    /// lets a refresh read a VPC's CIDR blocks once for all its ENIs. Only keys that
+    /// appear in a MAC's listing are fetched, so no request is spent on a 404.
     public static let interfaceKeys: Set<String> = [
         "device-number", "network-card", "interface-id", "local-ipv4s", "ipv6s", "ipv4-prefix", "ipv6-prefix",
-        "subnet-ipv4-cidr-block", "subnet-ipv6-cidr-blocks", "vpc-ipv4-cidr-blocks", "vpc-ipv6-cidr-blocks",
+        "subnet-ipv4-cidr-block", "subnet-ipv6-cidr-blocks", "vpc-ipv4-cidr-blocks", "vpc-ipv6-cidr-blocks", "vpc-id",
     ]
+
+    /// What cannot change while an ENI stays attached, so a refresh takes it from the
+    /// cache: its position (`device-number`, `network-card`), its identity
+    /// (`interface-id`), its subnet (an ENI never moves between subnets, so neither does
+    /// `subnet-ipv4-cidr-block`) and its VPC (`vpc-id`). `subnet-ipv6-cidr-blocks` is
+    /// taken too: a subnet can gain an IPv6 block later, but then the ENI's first IPv6
+    /// address arrives with it, and an ENI that gains IPv6 is re-read whole.
+    public static let immutableKeys: Set<String> = [
+        "device-number", "network-card", "interface-id", "subnet-ipv4-cidr-block", "subnet-ipv6-cidr-blocks", "vpc-id",
+    ]
+
+    /// What a refresh reads for an ENI it already knows, when its listing shows them:
+    /// addresses, prefixes and Elastic IP associations; the VPC's CIDR blocks are read
+    /// once per VPC (`vpcKeys`).
+    static let mutableKeys: Set<String> = ["local-ipv4s", "ipv6s", "ipv4-prefix", "ipv6-prefix", "ipv4-associations/"]
+    static let vpcKeys: Set<String> = ["vpc-ipv4-cidr-blocks", "vpc-ipv6-cidr-blocks"]
 
     static let macsPath = "meta-data/network/interfaces/macs/"
 
     /// Reads everything the planner needs into a metadata document, the same shape
     /// `--metadata` files and the cache have. Either the whole document or an error: a
     /// failure is never turned into an emptier document.
-    public func fetchDocument() throws(IOError) -> MetadataDocument {
+    ///
+    /// - `previous`: the cached document. When it is of this instance, ENIs it knows are
+    ///   refreshed with only their mutable keys, and only new ENIs are read whole.
+    /// - `only`: the attach path; every other ENI the cache knows is taken from it
+    ///   without a request (the timer refreshes them).
+    /// - `sourceLinks`: MAC → link name, so requests about an ENI leave from that ENI.
+    public func fetchDocument(previous: MetadataDocument? = nil, only: MACAddress? = nil,
+                              sourceLinks: [MACAddress: String] = [:]) throws(IOError) -> MetadataDocument {
         let pool = ConnectionPool(client: self)
         // The token first, on one connection, so parallel workers share exactly one.
         _ = try currentToken(on: pool.connection(0))
-        let top = try parallel(["meta-data/mac", "meta-data/instance-id", Self.macsPath], connections: pool) { path, connection throws(IOError) in
+        let cached = CachedInstance(previous)
+        var topPaths = ["meta-data/instance-id", Self.macsPath]
+        if cached == nil { topPaths.append("meta-data/mac") }
+        var top = try parallel(topPaths, connections: pool) { path, connection throws(IOError) in
             try self.get(path, on: connection, allowMissing: path == "meta-data/instance-id")
         }
-        guard let primary = top[0], let macListing = top[2] else {
+        var known = cached
+        if let cached, top[0] != cached.instanceID {
+            // An image built on another instance carries that instance's cache.
+            known = nil
+            top.append(try get("meta-data/mac", on: pool.connection(0)))
+        }
+        guard let primary = known?.primaryMAC ?? top[2], let macListing = top[1] else {
             throw .malformed(endpoint: endpointText, path: "/latest/" + Self.macsPath, reason: "no MAC listed")
         }
         let macs = try listedMACs(macListing)
-        let listings = try parallel(macs, connections: pool) { mac, connection throws(IOError) in
-            try self.get(Self.macsPath + mac + "/", on: connection) ?? ""
-        }
-        var leafJobs: [String] = []
-        for (mac, listing) in zip(macs, listings) {
-            for entry in listing.split(separator: "\n").map(String.init) {
-                if Self.interfaceKeys.contains(entry) || entry == "ipv4-associations/" {
-                    leafJobs.append(Self.macsPath + mac + "/" + entry)
-                }
-            }
-        }
-        let leaves = try parallel(leafJobs, connections: pool) { path, connection throws(IOError) in
-            // A listed key can vanish between listing and read (a detach racing us); that
-            // is a failed read, not an empty value, so allowMissing stays false.
-            try self.get(path, on: connection) ?? ""
-        }
-        var associationJobs: [String] = []
-        for (path, body) in zip(leafJobs, leaves) where path.hasSuffix("/ipv4-associations/") {
-            for line in body.split(separator: "\n") {
-                let key = String(line)
-                guard IPv4Address(key) != nil else {
-                    throw .malformed(endpoint: endpointText, path: "/latest/" + path, reason: "listed \(quotedForMessage(key)), not an IPv4 address")
-                }
-                associationJobs.append(path + key)
-            }
-        }
-        let associations = try parallel(associationJobs, connections: pool) { path, connection throws(IOError) in
-            try self.get(path, on: connection) ?? ""
+        let primaryMAC = MACAddress(primary)
+        func source(_ mac: String) -> String? {
+            guard let parsed = MACAddress(mac), parsed != primaryMAC else { return nil }
+            return sourceLinks[parsed]
         }
 
+        var tree: [String: [String: JSONValue]] = [:]
+        var fullReads: [String] = []
+        var refreshes: [String] = []
+        for mac in macs {
+            let attaching = only.map { MACAddress(mac) == $0 } ?? false
+            if let entry = known?.interfaces[mac], entry["device-number"] != nil, !attaching {
+                if only != nil {
+                    tree[mac] = entry  // the attach path reads only its own ENI
+                } else {
+                    refreshes.append(mac)
+                }
+            } else {
+                // New, or just attached: an ENI detached and attached again keeps its MAC
+                // but may come back at another device number, so it is read whole.
+                fullReads.append(mac)
+            }
+        }
+        if !refreshes.isEmpty, let known {
+            let (refreshed, changed) = try refresh(refreshes, known: known, source: source, pool: pool)
+            tree.merge(refreshed) { _, new in new }
+            fullReads += changed
+        }
+        for (mac, entry) in try readWhole(fullReads, source: source, pool: pool) { tree[mac] = entry }
+
         var macTree: [String: JSONValue] = [:]
-        for mac in macs { macTree[mac] = .object([:]) }
-        for (path, body) in zip(leafJobs, leaves) where !path.hasSuffix("/") {
-            let parts = path.dropFirst(Self.macsPath.count).split(separator: "/")
-            insert(&macTree, mac: String(parts[0]), key: String(parts[1]), value: .string(body))
-        }
-        for (path, body) in zip(associationJobs, associations) {
-            let parts = path.dropFirst(Self.macsPath.count).split(separator: "/")
-            var directory: [String: JSONValue] = [:]
-            if case .object(let existing)? = lookup(macTree, mac: String(parts[0]), key: "ipv4-associations") { directory = existing }
-            directory[String(parts[2])] = .string(body)
-            insert(&macTree, mac: String(parts[0]), key: "ipv4-associations", value: .object(directory))
-        }
+        for mac in macs { macTree[mac] = .object(tree[mac] ?? [:]) }
         var metaData: [String: JSONValue] = [
             "mac": .string(primary),
             "network": .object(["interfaces": .object(["macs": .object(macTree)])]),
         ]
-        if let instanceID = top[1] { metaData["instance-id"] = .string(instanceID) }
+        if let instanceID = top[0] { metaData["instance-id"] = .string(instanceID) }
         return MetadataDocument(root: ["meta-data": .object(metaData)])
+    }
+
+    /// One request: a path, the link it leaves from, whether 404 means "absent".
+    struct Job: Sendable {
+        var mac: String
+        var key: String
+        var source: String?
+        var allowMissing: Bool
+        var path: String { IMDSClient.macsPath + mac + "/" + key }
+    }
+
+    /// Reads ENIs whole: the listing, then every listed key the parser uses.
+    private func readWhole(_ macs: [String], source: (String) -> String?,
+                           pool: ConnectionPool) throws(IOError) -> [String: [String: JSONValue]] {
+        let listingJobs = macs.map { Job(mac: $0, key: "", source: source($0), allowMissing: false) }
+        let listings = try run(listingJobs, pool: pool)
+        var jobs: [[Job]] = []
+        for (job, listing) in zip(listingJobs, listings) {
+            jobs.append((listing ?? "").split(separator: "\n").map(String.init)
+                .filter { Self.interfaceKeys.contains($0) || $0 == "ipv4-associations/" }
+                .map { Job(mac: job.mac, key: $0, source: job.source, allowMissing: false) })
+        }
+        // A listed key can vanish between listing and read (a detach racing us); that is
+        // a failed read, not an empty value, so allowMissing stays false.
+        var tree: [String: [String: JSONValue]] = [:]
+        for mac in macs { tree[mac] = [:] }
+        try collect(interleaved(jobs), into: &tree, pool: pool)
+        return tree
+    }
+
+    /// Refreshes ENIs the cache knows: the listing (what exists now), then the listed
+    /// mutable keys, and each VPC's CIDR blocks once. Returns the refreshed entries and
+    /// the MACs that changed shape (gained IPv6 with no subnet IPv6 block cached), which
+    /// must be read whole.
+    private func refresh(_ macs: [String], known: CachedInstance, source: (String) -> String?,
+                         pool: ConnectionPool) throws(IOError) -> ([String: [String: JSONValue]], [String]) {
+        let listingJobs = macs.map { Job(mac: $0, key: "", source: source($0), allowMissing: false) }
+        let listings = try run(listingJobs, pool: pool)
+        var vpcReader: [String: String] = [:]  // vpc-id → the MAC that reads its blocks
+        var jobs: [[Job]] = []
+        var tree: [String: [String: JSONValue]] = [:]
+        for (mac, listing) in zip(macs, listings) {
+            let cachedEntry = known.interfaces[mac] ?? [:]
+            tree[mac] = cachedEntry.filter { Self.immutableKeys.contains($0.key) }
+            let listed = Set((listing ?? "").split(separator: "\n").map(String.init))
+            var keys = Self.mutableKeys
+            if case .string(let vpc)? = cachedEntry["vpc-id"] {
+                if vpcReader[vpc] == nil {
+                    vpcReader[vpc] = mac
+                    keys.formUnion(Self.vpcKeys)
+                }
+            } else {
+                keys.formUnion(Self.vpcKeys.union(["vpc-id"]))  // a cache written before vpc-id was read
+            }
+            // Sorted, so a run's request order is deterministic.
+            jobs.append(keys.intersection(listed).sorted().map { Job(mac: mac, key: $0, source: source(mac), allowMissing: false) })
+        }
+        try collect(interleaved(jobs), into: &tree, pool: pool)
+        // The VPC's blocks are the same for every ENI in it.
+        for mac in macs {
+            guard case .string(let vpc)? = tree[mac]?["vpc-id"], let reader = vpcReader[vpc], reader != mac else { continue }
+            let readerEntry = tree[reader] ?? [:]
+            for key in Self.vpcKeys { tree[mac]?[key] = readerEntry[key] }
+        }
+        var changed: [String] = []
+        for mac in macs {
+            let entry = tree[mac] ?? [:]
+            if entry["ipv6s"] != nil && entry["subnet-ipv6-cidr-blocks"] == nil { changed.append(mac) }
+        }
+        return (tree.filter { !changed.contains($0.key) }, changed)
+    }
+
+    /// Runs jobs and stores each body in `tree[mac][key]`; `ipv4-associations/` listings
+    /// are followed by a read of each association.
+    private func collect(_ jobs: [Job], into tree: inout [String: [String: JSONValue]],
+                         pool: ConnectionPool) throws(IOError) {
+        let bodies = try run(jobs, pool: pool)
+        var associationJobs: [Job] = []
+        for (job, body) in zip(jobs, bodies) {
+            guard let body else { continue }
+            if job.key == "ipv4-associations/" {
+                for line in body.split(separator: "\n") {
+                    let key = String(line)
+                    guard IPv4Address(key) != nil else {
+                        throw .malformed(endpoint: endpointText, path: "/latest/" + job.path,
+                                         reason: "listed \(quoted(key)), not an IPv4 address")
+                    }
+                    associationJobs.append(Job(mac: job.mac, key: job.key + key, source: job.source, allowMissing: false))
+                }
+            } else {
+                tree[job.mac, default: [:]][job.key] = .string(body)
+            }
+        }
+        let associations = try run(associationJobs, pool: pool)
+        for (job, body) in zip(associationJobs, associations) {
+            let address = String(job.key.dropFirst("ipv4-associations/".count))
+            var directory: [String: JSONValue] = [:]
+            if case .object(let existing)? = tree[job.mac]?["ipv4-associations"] { directory = existing }
+            directory[address] = .string(body ?? "")
+            tree[job.mac, default: [:]]["ipv4-associations"] = .object(directory)
+        }
+    }
+
+    private func run(_ jobs: [Job], pool: ConnectionPool) throws(IOError) -> [String?] {
+        try parallel(jobs, connections: pool) { job, connection throws(IOError) in
+            try self.get(job.path, on: connection, via: job.source, allowMissing: job.allowMissing)
+        }
+    }
+
+    /// One job of each ENI in turn, so the workers spread over the ENIs' budgets instead
+    /// of queueing behind one ENI's.
+    func interleaved(_ lists: [[Job]]) -> [Job] {
+        var result: [Job] = []
+        var index = 0
+        while result.count < lists.reduce(0, { $0 + $1.count }) {
+            for list in lists where index < list.count { result.append(list[index]) }
+            index += 1
+        }
+        return result
     }
 
     /// MACs of the `macs/` listing (`02:…/` lines). Each must be a MAC before it becomes
@@ -85,7 +226,7 @@ extension IMDSClient {
             if entry.hasSuffix("/") { entry.removeLast() }
             guard MACAddress(entry) != nil else {
                 throw .malformed(endpoint: endpointText, path: "/latest/" + Self.macsPath,
-                                 reason: "listed \(quotedForMessage(String(line))), not a MAC address")
+                                 reason: "listed \(quoted(String(line))), not a MAC address")
             }
             macs.append(entry)
         }
@@ -94,28 +235,26 @@ extension IMDSClient {
         }
         return macs
     }
-
-    private func insert(_ tree: inout [String: JSONValue], mac: String, key: String, value: JSONValue) {
-        guard case .object(var directory)? = tree[mac] else { return }
-        directory[key] = value
-        tree[mac] = .object(directory)
-    }
-
-    private func lookup(_ tree: [String: JSONValue], mac: String, key: String) -> JSONValue? {
-        guard case .object(let directory)? = tree[mac] else { return nil }
-        return directory[key]
-    }
 }
 
-/// A listing entry for a message: escaped and cut, since it came from the network.
-func quotedForMessage(_ text: String) -> String {
-    var shown = ""
-    for scalar in text.unicodeScalars.prefix(64) {
-        if scalar.value < 0x20 || scalar.value == 0x7f || scalar == "\\" || scalar == "\"" {
-            shown += "\\u{\(String(scalar.value, radix: 16))}"
-        } else {
-            shown.unicodeScalars.append(scalar)
+/// What a cached document says about the instance, for a refresh.
+struct CachedInstance {
+    var instanceID: String
+    var primaryMAC: String
+    var interfaces: [String: [String: JSONValue]]
+
+    /// Nil when there is no cache or it lacks the instance id or primary MAC.
+    init?(_ document: MetadataDocument?) {
+        guard case .object(let metaData)? = document?.root["meta-data"],
+              case .string(let id)? = metaData["instance-id"], case .string(let mac)? = metaData["mac"],
+              case .object(let network)? = metaData["network"], case .object(let interfaces)? = network["interfaces"],
+              case .object(let macs)? = interfaces["macs"] else { return nil }
+        instanceID = id
+        primaryMAC = mac
+        var entries: [String: [String: JSONValue]] = [:]
+        for (key, value) in macs {
+            if case .object(let entry) = value { entries[key] = entry }
         }
+        self.interfaces = entries
     }
-    return "\"" + shown + (text.unicodeScalars.count > 64 ? "…" : "") + "\""
 }

@@ -5,8 +5,10 @@ import Synchronization
 
 /// IMDSv2 client: one session token per run (re-fetched once on 401), bounded retries
 /// with exponential backoff and full jitter for timeouts, connection failures, 429 and
-/// 5xx, a fast failure on 403, and bounded parallel fetches over keep-alive connections.
-/// Thread-safe; the counters tell how many requests a run cost.
+/// 5xx, a fast failure on 403, and a few parallel workers. Every request is paced by the
+/// packet budget of the ENI it leaves from (EC2 polices link-local traffic per ENI), and
+/// a request about an ENI leaves from that ENI when it can. Thread-safe; the counters
+/// tell how many requests a run cost.
 public final class IMDSClient: Sendable {
     /// The configuration in use.
     public let configuration: IMDSConfiguration
@@ -23,6 +25,13 @@ public final class IMDSClient: Sendable {
         var requests = 0
         var retries = 0
         var random = SystemRandomNumberGenerator()
+        /// Per source link ("" is the routing table's choice, the primary ENI).
+        var budgets: [String: PacketBudget] = [:]
+        var requestsPerSource: [String: Int] = [:]
+        /// Links a socket could not be bound to (not up yet, no address): their requests
+        /// go the default way from then on.
+        var unbindable: Set<String> = []
+        var paced = Duration.zero
     }
 
     /// Creates a client; nothing is sent until the first request.
@@ -35,6 +44,13 @@ public final class IMDSClient: Sendable {
     public var requestCount: Int { state.withLock { $0.requests } }
     /// Requests that were retries of a failed attempt.
     public var retryCount: Int { state.withLock { $0.retries } }
+    /// Requests per link they were sent through ("" for the default route).
+    public var requestsPerSource: [String: Int] { state.withLock { $0.requestsPerSource } }
+    /// Time spent waiting for a packet budget, summed over the workers (so it can exceed
+    /// the run's wall time).
+    public var pacedMilliseconds: Int {
+        state.withLock { Int($0.paced.components.seconds * 1000) + Int($0.paced.components.attoseconds / 1_000_000_000_000_000) }
+    }
 
     /// A new connection configured for this client.
     func makeConnection() -> HTTPConnection {
@@ -46,14 +62,16 @@ public final class IMDSClient: Sendable {
     }
 
     /// GETs `/latest/<path>` and returns the body text; nil on 404 only when
-    /// `allowMissing` (IMDS answers 404 for an empty list).
-    func get(_ path: String, on connection: HTTPConnection, allowMissing: Bool = false) throws(IOError) -> String? {
+    /// `allowMissing` (IMDS answers 404 for an empty list). `source` is the link to send
+    /// through (nil: the default route).
+    func get(_ path: String, on connection: HTTPConnection, via source: String? = nil,
+             allowMissing: Bool = false) throws(IOError) -> String? {
         let fullPath = "/latest/" + path
         var attempt = 0
         var refreshedHere = false
         while true {
             let (token, generation) = try currentToken(on: connection)
-            let outcome = send(connection, method: "GET", path: fullPath,
+            let outcome = send(connection, via: source, attempt: attempt, method: "GET", path: fullPath,
                                headers: [HTTPHeader(name: "X-aws-ec2-metadata-token", value: token)])
             switch outcome {
             case .success(let response):
@@ -86,13 +104,58 @@ public final class IMDSClient: Sendable {
         }
     }
 
-    /// Sends one attempt and counts it.
-    private func send(_ connection: HTTPConnection, method: String, path: String, headers: [HTTPHeader]) -> Result<HTTPResponse, HTTPError> {
-        state.withLock { $0.requests += 1 }
-        do {
-            return .success(try connection.send(method: method, path: path, headers: headers))
-        } catch {
-            return .failure(error)
+    /// Sends one attempt through `source`, paced by that link's packet budget, and counts
+    /// it. A link the socket cannot be bound to (no such link, no address yet, so no
+    /// route) sent nothing: its requests go the default way from then on.
+    private func send(_ connection: HTTPConnection, via source: String?, attempt: Int, method: String, path: String,
+                      headers: [HTTPHeader]) -> Result<HTTPResponse, HTTPError> {
+        let wanted = configuration.sendFromOwnENI ? source : nil
+        while true {
+            let link = wanted.flatMap { name in state.withLock { $0.unbindable.contains(name) } ? nil : name }
+            let budget = self.budget(for: link ?? "")
+            let waited = budget.take(configuration.packetsPerRequest)
+            connection.interfaceName = link
+            connection.connectTimeoutMilliseconds = min(2000, configuration.connectTimeoutMilliseconds << min(attempt, 3))
+            do {
+                let response = try connection.send(method: method, path: path, headers: headers)
+                count(link, waited: waited)
+                return .success(response)
+            } catch {
+                if let link, Self.isUnroutable(error) {
+                    _ = state.withLock { $0.unbindable.insert(link) }
+                    continue
+                }
+                count(link, waited: waited)
+                return .failure(error)
+            }
+        }
+    }
+
+    private func count(_ link: String?, waited: Duration) {
+        state.withLock { state in
+            state.requests += 1
+            state.requestsPerSource[link ?? "", default: 0] += 1
+            state.paced += waited
+        }
+    }
+
+    /// The packet budget of a link, made on first use.
+    private func budget(for link: String) -> PacketBudget {
+        state.withLock { state in
+            if let budget = state.budgets[link] { return budget }
+            let budget = PacketBudget(rate: configuration.packetsPerSecond, burst: configuration.packetBurst)
+            state.budgets[link] = budget
+            return budget
+        }
+    }
+
+    /// Failures that mean the bound link cannot carry the request at all, before any
+    /// packet left: no such device, not permitted, or no route through it yet.
+    static func isUnroutable(_ error: HTTPError) -> Bool {
+        switch error {
+        case .bindToDevice: return true
+        case .connect(let code, _): return code == ENETUNREACH || code == EHOSTUNREACH || code == EADDRNOTAVAIL || code == ENODEV
+        default: return false
         }
     }
 
@@ -136,7 +199,7 @@ public final class IMDSClient: Sendable {
         let path = "/latest/api/token"
         var attempt = 0
         while true {
-            let outcome = send(connection, method: "PUT", path: path,
+            let outcome = send(connection, via: nil, attempt: attempt, method: "PUT", path: path,
                                headers: [HTTPHeader(name: "X-aws-ec2-metadata-token-ttl-seconds", value: "\(configuration.tokenTTLSeconds)")])
             switch outcome {
             case .success(let response):
@@ -173,10 +236,10 @@ public final class IMDSClient: Sendable {
     /// The endpoint as text, for messages.
     var endpointText: String { configuration.endpoint.description }
 
-    /// Runs `jobs` on up to `parallelism` workers, each with its own keep-alive
-    /// connection; returns results in job order or the first error.
-    func parallel<T: Sendable>(_ jobs: [String], connections: ConnectionPool,
-                               _ body: @escaping @Sendable (String, HTTPConnection) throws(IOError) -> T) throws(IOError) -> [T] {
+    /// Runs `jobs` on up to `parallelism` workers, each with its own connection; returns
+    /// results in job order or the first error.
+    func parallel<Job: Sendable, T: Sendable>(_ jobs: [Job], connections: ConnectionPool,
+                                              _ body: @escaping @Sendable (Job, HTTPConnection) throws(IOError) -> T) throws(IOError) -> [T] {
         let results = Mutex<[Int: Result<T, IOError>]>([:])
         let next = Atomic<Int>(0)
         let workers = min(connections.count, jobs.count)
@@ -205,7 +268,7 @@ public final class IMDSClient: Sendable {
     }
 }
 
-/// Keep-alive connections, one per worker. `@unchecked Sendable` because worker `i` only
+/// Connections, one per worker. `@unchecked Sendable` because worker `i` only
 /// ever touches connection `i`, so no connection is used by two threads at once.
 final class ConnectionPool: @unchecked Sendable {
     private let connections: [HTTPConnection]

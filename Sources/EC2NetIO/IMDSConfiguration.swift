@@ -6,15 +6,33 @@ public struct IMDSConfiguration: Sendable {
     public var endpoint: HTTPEndpoint
     /// Total time one run may spend retrying a request before giving up.
     public var deadlineSeconds: Double = 15
-    /// Requests in flight at once: IMDS throttles per ENI (about 1024 packets/s), and 8
-    /// keeps a 16-ENI fetch well under that while hiding most of the latency.
-    public var parallelism = 8
+    /// Connections open at once. EC2 limits simultaneous IMDS connections per instance
+    /// (no number is published); 4 hides the latency of a link-local round trip, and
+    /// pacing, not parallelism, bounds the packet rate.
+    public var parallelism = 4
+    /// Packets per second the client allows itself per ENI: under half of EC2's 1024 for
+    /// all link-local services, so DNS and NTP keep the rest.
+    public var packetsPerSecond: Double = 472
+    /// Packets the client may send back to back per ENI: less than a policer's burst of
+    /// 50, so a DNS query fits beside it. With `packetsPerSecond` it keeps any one second
+    /// at 512 packets or fewer (see PacketBudget).
+    public var packetBurst: Double = 40
+    /// Packets one request costs the sender. EC2 closes every connection, so a request is
+    /// SYN, ACK, the request, ACKs of the answer and of the server's FIN, and the
+    /// client's FIN (bench/run counts them on the wire: 5.9 per request).
+    public var packetsPerRequest: Double = 6
+    /// Send requests about an ENI through that ENI (SO_BINDTODEVICE), so each ENI's own
+    /// budget carries them. Only for EC2's link-local endpoints: an overridden endpoint
+    /// (a test server, a proxy host) is reached the way the routing table says.
+    public var sendFromOwnENI: Bool
     /// Session token lifetime asked for.
     public var tokenTTLSeconds = 21600
     /// Largest body accepted; IMDS values are a few KiB at most.
     public var bodyLimit = 256 * 1024
-    /// connect() bound per attempt.
-    public var connectTimeoutMilliseconds: Int32 = 1000
+    /// connect() bound of a first attempt, doubled per retry up to 2 s. IMDS answers a
+    /// SYN in well under a millisecond; the kernel's own SYN retransmission comes only
+    /// after 1 s, so a lost SYN would otherwise cost a whole second.
+    public var connectTimeoutMilliseconds: Int32 = 250
     /// Bound on each wait for response bytes.
     public var readTimeoutMilliseconds: Int32 = 2000
 
@@ -24,7 +42,10 @@ public struct IMDSConfiguration: Sendable {
     public static let ipv6Endpoint = HTTPEndpoint(host: "fd00:ec2::254", port: 80, isIPv6: true)
 
     /// Creates a configuration for an endpoint.
-    public init(endpoint: HTTPEndpoint) { self.endpoint = endpoint }
+    public init(endpoint: HTTPEndpoint) {
+        self.endpoint = endpoint
+        sendFromOwnENI = endpoint == Self.ipv4Endpoint || endpoint == Self.ipv6Endpoint
+    }
 
     /// Chooses the endpoint as the AWS SDKs do: `--imds-endpoint` overrides everything,
     /// else `AWS_EC2_METADATA_DISABLED=true` refuses, else

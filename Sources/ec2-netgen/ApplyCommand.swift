@@ -47,6 +47,7 @@ struct ApplyCommand: ParsableCommand {
         options.includeAbsentLinks = boot
         let client = live ? try imds.client(settings: options.service) : nil
         let start = ContinuousClock.now
+        var attached: MACAddress?
         if let waitFor, let client {
             // Polling happens before taking the lock: it only reads, and an attach storm of
             // sixteen waits must not serialise behind each other for a minute each.
@@ -55,6 +56,7 @@ struct ApplyCommand: ParsableCommand {
                 throw Failure.runtime("--wait-for: no link named \(waitFor)")
             }
             try client.waitUntilComplete(link.mac, link: waitFor, timeoutSeconds: waitTimeout)
+            attached = link.mac
         }
 
         let lock = try RunLock(root: root)
@@ -73,7 +75,11 @@ struct ApplyCommand: ParsableCommand {
             instance = try EC2NetCore.parse(document)
         } else if let client {
             do {
-                (document, instance) = try IMDSOptions.fetch(with: client)
+                // A refresh reads only what can change for ENIs the cache knows; an
+                // attach reads only its own ENI. A broken cache costs a full read.
+                let previous = (try? cache.load()).flatMap { $0 }.flatMap { try? MetadataDocument(bytes: $0, source: cache.path) }
+                (document, instance) = try IMDSOptions.fetch(with: client, previous: previous, only: attached,
+                                                             links: inputs.loadLinks(root: root))
             } catch {
                 Journal.send(.imdsFailed, priority: LOG_ERR, message: "IMDS read failed, nothing changed: \(error)")
                 LastRun(root: root).record(ok: false, detail: "\(error)")

@@ -36,8 +36,13 @@ struct IMDSOptions: ParsableArguments {
 
     /// Reads the live document; a document IMDS served that does not parse is a runtime
     /// failure of the service (exit 1), not bad user input.
-    static func fetch(with client: IMDSClient) throws -> (MetadataDocument, Instance) {
-        let document = try client.fetchDocument()
+    static func fetch(with client: IMDSClient, previous: MetadataDocument? = nil, only: MACAddress? = nil,
+                      links: [Link] = []) throws -> (MetadataDocument, Instance) {
+        var sourceLinks: [MACAddress: String] = [:]
+        for link in links where sourceLinks[link.mac] == nil {
+            sourceLinks[link.mac] = enaLink(for: link.mac, in: links)?.name
+        }
+        let document = try client.fetchDocument(previous: previous, only: only, sourceLinks: sourceLinks)
         do {
             return (document, try EC2NetCore.parse(document))
         } catch {
@@ -47,7 +52,7 @@ struct IMDSOptions: ParsableArguments {
 
     /// One line for the report: what the IMDS read cost.
     static func summary(_ client: IMDSClient, milliseconds: Int) -> String {
-        "imds: \(client.requestCount) requests, \(client.retryCount) retries, \(milliseconds) ms (\(client.configuration.endpoint))"
+        "imds: \(client.requestCount) requests, \(client.retryCount) retries, \(milliseconds) ms, budget waits \(client.pacedMilliseconds) ms (\(client.configuration.endpoint))"
     }
 }
 

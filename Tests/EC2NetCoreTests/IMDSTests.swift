@@ -26,7 +26,7 @@ struct IMDSTests {
         defer { try? FileManager.default.removeItem(at: live); try? FileManager.default.removeItem(at: cached) }
         let run = try TestSupport.run(["apply", "--imds-endpoint", stub.endpoint, "--links", Self.links, "--root", live.path, "--no-reload"])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.contains("imds: 32 requests, 0 retries"), "\(run.stdout)")
+        #expect(run.stdout.contains("imds: 35 requests, 0 retries"), "\(run.stdout)")
         let requests = try stub.requests()
         #expect(requests.filter { $0.method == "PUT" }.count == 1)
         #expect(requests.allSatisfy { $0.status == 200 }, "a request for a key the listing did not show: \(requests.filter { $0.status != 200 })")
@@ -87,7 +87,7 @@ struct IMDSTests {
         (#"{"rules": [{"path": "/latest/meta-data", "kind": "status", "status": 403}]}"#, "IMDS is disabled for this instance"),
         (#"{"rules": [{"path": "api/token", "kind": "status", "status": 403}]}"#, "IMDS is disabled for this instance"),
         (#"{"rules": [{"path": "02:00:00:00:00:02/ipv6s", "kind": "status", "status": 404}]}"#, "ipv6s answered 404"),
-        (#"{"rules": [{"path": "subnet-ipv4-cidr-block", "kind": "status", "status": 503}]}"#, "still failing after"),
+        (#"{"rules": [{"path": "vpc-ipv4-cidr-blocks", "kind": "status", "status": 503}]}"#, "still failing after"),
         (#"{"rules": [{"path": "local-ipv4s", "kind": "oversized"}]}"#, "body larger than"),
         (#"{"rules": [{"path": "02:00:00:00:00:02/local-ipv4s", "kind": "value", "body": "10.0.2.20\n[Network]\nDNS=8.8.8.8"}]}"#, "local-ipv4s"),
         (#"{"rules": [{"path": "macs/$", "kind": "value", "body": "02:00:00:00:00:01/\n../../user-data/"}]}"#, "not a MAC address"),
@@ -163,7 +163,7 @@ struct IMDSTests {
         let fetched = try TestSupport.run(["fetch", "--imds-endpoint", stub.endpoint])
         #expect(fetched.status == 0, "\(fetched.stderr)")
         #expect(fetched.stdout.contains("02:00:00:00:00:03"))
-        #expect(fetched.stderr.contains("imds: 32 requests, 0 retries"), "\(fetched.stderr)")
+        #expect(fetched.stderr.contains("imds: 35 requests, 0 retries"), "\(fetched.stderr)")
     }
 
     @Test("[IMDS] Endpoint= in the configuration is used when no flag or variable names one")
@@ -239,6 +239,9 @@ struct IMDSTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let name = "run/systemd/network/05-ec2-netgen-020000000003.network"
         let before = try Data(contentsOf: root.appendingPathComponent(name))
+        // Without a cache every ENI is read whole, device-number included (a refresh takes
+        // it from the cache: it cannot change while the ENI stays attached).
+        try FileManager.default.removeItem(at: root.appendingPathComponent("var/lib/ec2-netgen/metadata.json"))
         var text = try String(decoding: Self.exampleDocument(), as: UTF8.self)
         text = text.replacingOccurrences(of: #""device-number": "2""#, with: #""device-number": "0""#)
         try stub.setDocument(Data(text.utf8))
@@ -330,6 +333,70 @@ struct LockTests {
         close(fd)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
-        #expect(try stub.requests().count == 32)
+        #expect(try stub.requests().count == 35)
+    }
+}
+
+/// Request economy: what a refresh and an attach read when the cache knows the ENIs.
+@Suite(.serialized)
+struct RequestEconomyTests {
+    static let immutable = ["device-number", "network-card", "interface-id", "subnet-ipv4-cidr-block",
+                            "subnet-ipv6-cidr-blocks", "vpc-id"]
+
+    @Test("a refresh reads no immutable key, at most half a cold read's requests, and still sees a new address")
+    func refresh() throws {
+        let stub = try StubIMDS(document: try IMDSTests.exampleDocument())
+        let root = try IMDSTests.configuredRoot(stub: stub)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cold = try stub.requests().count
+        try stub.clearLog()
+        var text = try String(decoding: IMDSTests.exampleDocument(), as: UTF8.self)
+        text = text.replacingOccurrences(of: #""10.0.2.22"]"#, with: #""10.0.2.22", "10.0.2.23"]"#)
+        try stub.setDocument(Data(text.utf8))
+        let run = try TestSupport.run(["apply", "--imds-endpoint", stub.endpoint, "--links", IMDSTests.links, "--root", root.path, "--no-reload"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let requests = try stub.requests()
+        let immutableReads = requests.filter { request in Self.immutable.contains { request.path.hasSuffix("/" + $0) } }
+        #expect(immutableReads.isEmpty, "refresh read \(immutableReads.map(\.path))")
+        #expect(requests.count * 2 <= cold, "refresh \(requests.count) requests, cold \(cold)")
+        #expect(requests.allSatisfy { $0.status == 200 }, "\(requests.filter { $0.status != 200 })")
+        // Two ENIs share the VPC: its blocks are read once.
+        #expect(requests.filter { $0.path.hasSuffix("/vpc-ipv4-cidr-blocks") }.count == 1)
+        let file = try String(contentsOf: root.appendingPathComponent("run/systemd/network/05-ec2-netgen-020000000002.network"), encoding: .utf8)
+        #expect(file.contains("Address=10.0.2.23/32"), "\(file)")
+    }
+
+    @Test("a cache of another instance (an image) is not trusted: everything is read whole")
+    func otherInstance() throws {
+        let stub = try StubIMDS(document: try IMDSTests.exampleDocument())
+        let root = try IMDSTests.configuredRoot(stub: stub)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cold = try stub.requests().count
+        try stub.clearLog()
+        var text = try String(decoding: IMDSTests.exampleDocument(), as: UTF8.self)
+        text = text.replacingOccurrences(of: "i-0123456789abcdef0", with: "i-0fedcba9876543210")
+        try stub.setDocument(Data(text.utf8))
+        let run = try TestSupport.run(["apply", "--imds-endpoint", stub.endpoint, "--links", IMDSTests.links, "--root", root.path, "--no-reload"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let requests = try stub.requests()
+        #expect(requests.count == cold, "\(requests.count) requests after an instance change, cold \(cold)")
+        #expect(requests.contains { $0.path.hasSuffix("/device-number") })
+    }
+
+    @Test("the attach path reads its own ENI whole and no other ENI")
+    func attach() throws {
+        let stub = try StubIMDS(document: try IMDSTests.exampleDocument())
+        let root = try IMDSTests.configuredRoot(stub: stub)
+        defer { try? FileManager.default.removeItem(at: root) }
+        try stub.clearLog()
+        let run = try TestSupport.run(["apply", "--imds-endpoint", stub.endpoint, "--links", IMDSTests.links, "--root", root.path,
+                                       "--no-reload", "--wait-for", "ens7"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let perENI = try stub.requests().filter { $0.path.contains("/macs/02:") && $0.method == "GET" }
+        // The wait reads the primary's listing to check for network-card; the fetch reads
+        // only ens7's ENI (02:00:00:00:00:03).
+        let fetched = perENI.filter { !$0.path.hasSuffix("/") && !$0.path.hasSuffix("/device-number") }
+        #expect(fetched.allSatisfy { $0.path.contains("02:00:00:00:00:03/") }, "\(fetched.map(\.path))")
+        #expect(fetched.contains { $0.path.hasSuffix("02:00:00:00:00:03/interface-id") })
     }
 }

@@ -1,25 +1,34 @@
 #!/usr/bin/env python3
 """A stub of the EC2 instance metadata service (IMDSv2) for tests and benchmarks.
 
-Serves a metadata document (DESIGN.md section 4: a JSON object mirroring /latest/) over
-HTTP/1.1 with keep-alive, refuses IMDSv1 (GET without a token -> 401), and injects
-scripted faults. The document and the fault script are re-read whenever their files
-change, so a test can make IMDS lag, recover or break while a client runs.
+Serves a metadata document (docs/design.md: a JSON object mirroring /latest/) the way
+EC2's IMDS does: every response carries `Connection: close` and the server closes the
+connection after it, so each request is its own TCP connection; the headers are EC2's
+(`Server: EC2ws`, `Content-Type: text/plain`, `Accept-Ranges: none`, `Last-Modified`,
+`X-Aws-Ec2-Metadata-Token-Ttl-Seconds` on token and token-authenticated answers); a
+missing path gets EC2's HTML "404 - Not Found" page. IMDSv1 is refused (GET without a
+token -> 401). At most --max-connections connections are served at once, as EC2 limits
+simultaneous connections per instance (AWS publishes no number; 8 is ours): one more is
+closed at once, which a client sees as a reset. `--keep-alive` is the old, kinder mode
+(HTTP/1.1 keep-alive, no cap), kept only for the HTTP client's own keep-alive tests.
+The document and the fault script are re-read whenever their files change, so a test
+can make IMDS lag, recover or break while a client runs.
 
 usage: stub_imds.py --document FILE [--faults FILE] [--listen HOST:PORT]
-                    [--port-file FILE] [--log FILE]
+                    [--port-file FILE] [--log FILE] [--keep-alive]
+                    [--max-connections N]
 
 Fault script (JSON):
   {"latency_ms": 1,
    "rules": [{"path": "REGEX", "method": "GET", "after": 0, "count": 2,
               "kind": "status|delay|close|close_mid_body|truncated_chunked|oversized|value",
               "status": 503, "seconds": 0.5, "body": "text"}]}
-One asyncio thread serves every connection (keep-alive HTTP/1.1, parsed by hand).
+One asyncio thread serves every connection (HTTP/1.1 parsed by hand).
 A rule matches requests whose path matches REGEX (re.search) and method (if given); it
 skips its first `after` matches and then applies to `count` matches (null: forever).
 The log file gets one JSON line per request: method, path, status, fault.
 """
-import argparse, asyncio, json, os, re, secrets, socket, threading
+import argparse, asyncio, email.utils, json, os, re, secrets, socket, threading, time
 
 LOCK = threading.Lock()
 
@@ -55,7 +64,12 @@ class State:
         self.faults = Reloading(args.faults, {})
         self.fault_stamp = None
         self.counters = {}
-        self.tokens = set()
+        self.tokens = {}  # token -> expiry (time.monotonic())
+        self.keep_alive = args.keep_alive
+        self.max_connections = args.max_connections
+        self.open_connections = 0
+        self.refused = 0
+        self.started = email.utils.formatdate(time.time(), usegmt=True)
         self.log = open(args.log, "a", buffering=1) if args.log else None
 
     def rule_for(self, method, path):
@@ -81,6 +95,29 @@ class State:
             with LOCK:
                 self.log.write(json.dumps({"method": method, "path": path, "status": status, "fault": fault}) + "\n")
 
+    def token_ttl(self, token):
+        """Seconds the token has left, or None when it is unknown or expired."""
+        expiry = self.tokens.get(token)
+        if expiry is None:
+            return None
+        left = int(expiry - time.monotonic())
+        return left if left > 0 else None
+
+
+# EC2's answer for a path that does not exist (an empty list, an unknown key).
+NOT_FOUND = """<?xml version="1.0" encoding="iso-8859-1"?>
+<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
+\t"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">
+ <head>
+  <title>404 - Not Found</title>
+ </head>
+ <body>
+  <h1>404 - Not Found</h1>
+ </body>
+</html>
+"""
+
 
 def lookup(document, path):
     """(kind, body) for a /latest/ path: listing of a directory, a leaf's body, or None."""
@@ -102,12 +139,22 @@ def lookup(document, path):
 class Connection:
     """One client connection: HTTP/1.1 requests parsed by hand (http.server costs ~0.4 ms
     of GIL time per request, which made the stub, not the client, the bottleneck of the
-    IMDS benchmark), answered with keep-alive until the client closes."""
+    IMDS benchmark). EC2-like: one request, one response, then the server closes."""
 
     def __init__(self, state, reader, writer):
         self.state, self.reader, self.writer = state, reader, writer
 
     async def serve(self):
+        state = self.state
+        if not state.keep_alive and state.open_connections >= state.max_connections:
+            state.refused += 1
+            state.record("-", "-", 0, "connection-limit")
+            sock = self.writer.get_extra_info("socket")
+            if sock is not None:  # RST, as a refusing server would
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.writer.close()
+            return
+        state.open_connections += 1
         try:
             while True:
                 try:
@@ -129,26 +176,40 @@ class Connection:
                     await self.reader.readexactly(length)
                 if not await self.respond(method, path, headers):
                     return
-                if headers.get("connection", "").lower() == "close":
+                if headers.get("connection", "").lower() == "close" or not state.keep_alive:
                     return
         finally:
+            state.open_connections -= 1
             self.writer.close()
 
-    async def send(self, status, body, fault=None, chunked=False, method="GET", path=""):
-        self.state.record(method, path, status, fault)
-        data = body.encode() if isinstance(body, str) else body
+    def head(self, status, content_type, framing, ttl):
+        """EC2's response headers (captured from instances: Server EC2ws, Connection close)."""
         reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
                   429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Status")
+        lines = ["HTTP/1.1 %d %s" % (status, reason)]
+        if ttl is not None:
+            lines.append("X-Aws-Ec2-Metadata-Token-Ttl-Seconds: %d" % ttl)
+        lines += ["Content-Type: %s" % content_type, "Accept-Ranges: none", "Last-Modified: %s" % self.state.started,
+                  framing, "Date: %s" % email.utils.formatdate(time.time(), usegmt=True), "Server: EC2ws"]
+        lines.append("Connection: keep-alive" if self.state.keep_alive else "Connection: close")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+    async def send(self, status, body, fault=None, chunked=False, method="GET", path="", ttl=None):
+        self.state.record(method, path, status, fault)
+        if status == 404 and body is None:
+            body, content_type = NOT_FOUND, "text/html"
+        else:
+            content_type = "text/plain"
+        data = body.encode() if isinstance(body, str) else body
         if chunked:
-            out = [b"HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n" % (status, reason.encode())]
+            out = [self.head(status, content_type, "Transfer-Encoding: chunked", ttl)]
             for i in range(0, len(data), 64):
                 piece = data[i:i + 64]
                 out.append(b"%x\r\n%s\r\n" % (len(piece), piece))
             out.append(b"0\r\n\r\n")
             self.writer.write(b"".join(out))
         else:
-            self.writer.write(b"HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s"
-                              % (status, reason.encode(), len(data), data))
+            self.writer.write(self.head(status, content_type, "Content-Length: %d" % len(data), ttl) + data)
         await self.writer.drain()
 
     async def respond(self, method, path, headers):
@@ -187,28 +248,37 @@ class Connection:
             if path != "/latest/api/token" or not headers.get("x-aws-ec2-metadata-token-ttl-seconds"):
                 await reply(400, "bad token request\n")
                 return True
+            try:
+                ttl = int(headers["x-aws-ec2-metadata-token-ttl-seconds"])
+            except ValueError:
+                ttl = -1
+            if not 1 <= ttl <= 21600:  # EC2 answers 400 outside 1..21600
+                await reply(400, "bad token TTL\n")
+                return True
             token = secrets.token_hex(24)
-            state.tokens.add(token)
-            await reply(200, token)
+            state.tokens[token] = time.monotonic() + ttl
+            await reply(200, token, ttl=ttl)
             return True
         if method != "GET":
             await reply(400, "unsupported method\n")
             return True
-        if headers.get("x-aws-ec2-metadata-token") not in state.tokens:
-            await reply(401, "IMDSv2 token required\n")  # IMDSv1 refused
+        ttl = state.token_ttl(headers.get("x-aws-ec2-metadata-token"))
+        if ttl is None:
+            await reply(401, "IMDSv2 token required\n")  # IMDSv1 refused, or the token expired
             return True
         if not path.startswith("/latest/"):
-            await reply(404, "not found\n")
+            await reply(404, None, ttl=ttl)
             return True
         if kind == "value":
-            await reply(200, rule.get("body", ""), fault=kind)
+            await reply(200, rule.get("body", ""), fault=kind, ttl=ttl)
             return True
         body = lookup(state.document.get(), path[len("/latest/"):])
         if body is None:
-            await reply(404, "not found\n")
+            await reply(404, None, ttl=ttl)
             return True
-        # Chunked for listings, Content-Length for leaves: both framings stay exercised.
-        await reply(200, body, chunked=path.endswith("/"))
+        # EC2 frames with Content-Length; the keep-alive mode keeps chunked listings so the
+        # client's chunked decoding stays exercised.
+        await reply(200, body, chunked=state.keep_alive and path.endswith("/"), ttl=ttl)
         return True
 
 
@@ -219,6 +289,8 @@ def main():
     ap.add_argument("--listen", default="127.0.0.1:0")
     ap.add_argument("--port-file")
     ap.add_argument("--log")
+    ap.add_argument("--keep-alive", action="store_true", help="HTTP/1.1 keep-alive, no connection cap (kinder than EC2)")
+    ap.add_argument("--max-connections", type=int, default=8, help="connections served at once (EC2-like mode)")
     args = ap.parse_args()
     host, _, port = args.listen.rpartition(":")
     host = host.strip("[]")

@@ -57,7 +57,7 @@ public func plan(_ instance: Instance, links: [Link], options: PlanOptions) thro
 
 /// The link carrying an ENI. A VLAN or bond can share the ENI's MAC: prefer an ENA-family
 /// driver, then the lowest ifindex (the physical link exists before what stacks on it).
-func enaLink(for mac: MACAddress, in links: [Link]) -> Link? {
+public func enaLink(for mac: MACAddress, in links: [Link]) -> Link? {
     links.filter { $0.mac == mac }.min { lhs, rhs in
         let lhsENA = Link.enaDrivers.contains(lhs.driver), rhsENA = Link.enaDrivers.contains(rhs.driver)
         return lhsENA != rhsENA ? lhsENA : lhs.index < rhs.index
