@@ -59,9 +59,11 @@ extension IMDSClient {
         }
         let macs = try listedMACs(macListing)
         let primaryMAC = MACAddress(primary)
+        // The primary's requests go the default way (its link, once known), the others'
+        // through their own ENI.
         func source(_ mac: String) -> String? {
-            guard let parsed = MACAddress(mac), parsed != primaryMAC else { return nil }
-            return sourceLinks[parsed]
+            guard let parsed = MACAddress(mac) else { return nil }
+            return parsed == primaryMAC ? (configuration.defaultSource ?? sourceLinks[parsed]) : sourceLinks[parsed]
         }
 
         var tree: [String: [String: JSONValue]] = [:]

@@ -109,7 +109,7 @@ public final class IMDSClient: Sendable {
     /// route) sent nothing: its requests go the default way from then on.
     private func send(_ connection: HTTPConnection, via source: String?, attempt: Int, method: String, path: String,
                       headers: [HTTPHeader]) -> Result<HTTPResponse, HTTPError> {
-        let wanted = configuration.sendFromOwnENI ? source : nil
+        let wanted = configuration.sendFromOwnENI ? (source ?? configuration.defaultSource) : nil
         while true {
             let link = wanted.flatMap { name in state.withLock { $0.unbindable.contains(name) } ? nil : name }
             let budget = self.budget(for: link ?? "")
@@ -143,7 +143,12 @@ public final class IMDSClient: Sendable {
     private func budget(for link: String) -> PacketBudget {
         state.withLock { state in
             if let budget = state.budgets[link] { return budget }
-            let budget = PacketBudget(rate: configuration.packetsPerSecond, burst: configuration.packetBurst)
+            var file: String?
+            if let directory = configuration.budgetDirectory {
+                mkdir(directory, 0o755)  // may exist; if it cannot be made, the open fails and the bucket is local
+                file = directory + "/imds-budget." + (link.isEmpty ? "default" : link)
+            }
+            let budget = PacketBudget(rate: configuration.packetsPerSecond, burst: configuration.packetBurst, stateFile: file)
             state.budgets[link] = budget
             return budget
         }

@@ -25,6 +25,13 @@ public struct IMDSConfiguration: Sendable {
     /// budget carries them. Only for EC2's link-local endpoints: an overridden endpoint
     /// (a test server, a proxy host) is reached the way the routing table says.
     public var sendFromOwnENI: Bool
+    /// The link that carries requests about no one ENI (the token, the MAC listing, the
+    /// wait for a new ENI): the primary's, once a cache names it. Without it they take the
+    /// default route, which at first boot can be any ENI that got DHCP first.
+    public var defaultSource: String?
+    /// Where the packet budgets shared by all ec2-netgen processes live
+    /// (`ROOT/run/ec2-netgen`); nil gives each process its own.
+    public var budgetDirectory: String?
     /// Session token lifetime asked for.
     public var tokenTTLSeconds = 21600
     /// Largest body accepted; IMDS values are a few KiB at most.

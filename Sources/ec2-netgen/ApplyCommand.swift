@@ -45,7 +45,13 @@ struct ApplyCommand: ParsableCommand {
         let live = inputs.metadata == nil && !cached
         var options = try inputs.loadOptions(root: root)
         options.includeAbsentLinks = boot
-        let client = live ? try imds.client(settings: options.service) : nil
+        let cache = MetadataCache(root: root)
+        // Read before the lock (it only reads): it names the primary, whose link carries
+        // requests about no one ENI, and lets a refresh skip what cannot change. A broken
+        // cache costs only a full read.
+        let previous = live ? (try? cache.load()).flatMap { $0 }.flatMap { try? MetadataDocument(bytes: $0, source: cache.path) } : nil
+        let client = live ? try imds.client(settings: options.service, root: root, previous: previous,
+                                            links: inputs.loadLinks(root: root)) : nil
         let start = ContinuousClock.now
         var attached: MACAddress?
         if let waitFor, let client {
@@ -61,7 +67,6 @@ struct ApplyCommand: ParsableCommand {
 
         let lock = try RunLock(root: root)
         defer { withExtendedLifetime(lock) {} }
-        let cache = MetadataCache(root: root)
         let document: MetadataDocument
         let instance: Instance
         if let metadata = inputs.metadata {
@@ -76,8 +81,7 @@ struct ApplyCommand: ParsableCommand {
         } else if let client {
             do {
                 // A refresh reads only what can change for ENIs the cache knows; an
-                // attach reads only its own ENI. A broken cache costs a full read.
-                let previous = (try? cache.load()).flatMap { $0 }.flatMap { try? MetadataDocument(bytes: $0, source: cache.path) }
+                // attach reads only its own ENI.
                 (document, instance) = try IMDSOptions.fetch(with: client, previous: previous, only: attached,
                                                              links: inputs.loadLinks(root: root))
             } catch {

@@ -17,8 +17,10 @@ struct IMDSOptions: ParsableArguments {
     }
 
     /// A client for the configured endpoint: the flag, else the AWS SDK variables, else
-    /// `[IMDS]` of the configuration files.
-    func client(settings: ServiceSettings = ServiceSettings()) throws -> IMDSClient {
+    /// `[IMDS]` of the configuration files. Its packet budgets are shared with every other
+    /// ec2-netgen process under `root`.
+    func client(settings: ServiceSettings = ServiceSettings(), root: String = "/", previous: MetadataDocument? = nil,
+                links: [Link] = []) throws -> IMDSClient {
         var environment: [String: String] = [:]
         for name in ["AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"] {
             if let value = getenv(name) { environment[name] = String(cString: value) }
@@ -31,6 +33,11 @@ struct IMDSOptions: ParsableArguments {
         }
         var configuration = try IMDSConfiguration.resolve(override: imdsEndpoint, environment: environment)
         configuration.deadlineSeconds = imdsDeadline
+        configuration.budgetDirectory = (root == "/" ? "" : root) + "/run/ec2-netgen"
+        if case .object(let metaData)? = previous?.root["meta-data"], case .string(let text)? = metaData["mac"],
+           let primary = MACAddress(text) {
+            configuration.defaultSource = enaLink(for: primary, in: links)?.name
+        }
         return IMDSClient(configuration: configuration)
     }
 

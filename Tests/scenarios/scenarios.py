@@ -7,13 +7,24 @@ from vpc import ENI, REPO
 RESULTS = []
 
 
-def check(name, description):
-    """Decorator: runs a scenario, records pass/fail with the failure message."""
+def check(name, description, policed_ok=False):
+    """Decorator: runs a scenario, records pass/fail with the failure message. Every
+    scenario's line carries the packets its instance sent to IMDS and how many of them
+    EC2's link-local policer dropped; any policed packet fails the scenario, since the
+    client paces itself to stay inside the budget."""
     def wrap(function):
         def runner(*args):
             started = time.time()
+            vpc = args[0]
+            before = vpc.imds_traffic()
+            per_eni = vpc.counters("imds")
             try:
                 detail = function(*args) or ""
+                sent, policed = (now - then for now, then in zip(vpc.imds_traffic(), before))
+                spread = {k: v - per_eni.get(k, 0) for k, v in vpc.counters("imds").items() if v != per_eni.get(k, 0)}
+                detail = (detail + "; " if detail else "") + "imds %d pkts%s, %d policed" % (
+                    sent, " (" + ", ".join("%s %d" % kv for kv in sorted(spread.items())) + ")" if spread else "", policed)
+                expect(policed == 0 or policed_ok, "EC2's link-local policer dropped %d of %d IMDS packets" % (policed, sent))
                 RESULTS.append((name, True, description, detail))
                 print("ok   - %s %s %s(%.1fs)" % (name, description, ("[" + detail + "] ") if detail else "", time.time() - started), flush=True)
             except Exception as error:  # a scenario's failure must not stop the others
@@ -78,6 +89,23 @@ def negative_control(vpc):
     expect(received == 0, "r1 got %d replies from 10.0.2.20 without policy routing: the check is blind" % received)
     expect(dropped >= sent, "only %d drops counted for %d pings" % (dropped, sent))
     return "%d/%d replies lost, %d drops" % (sent - received, sent, dropped)
+
+
+@check("policer-control", "an unpaced burst of 60 IMDS connections from the instance is policed (the budget is not blind)",
+       policed_ok=True)
+def policer_control(vpc):
+    before = vpc.imds_traffic()
+    script = ("import socket\n"
+              "socks = []\n"
+              "for _ in range(60):\n"
+              "    s = socket.socket(); s.setblocking(False)\n"
+              "    try: s.connect(('169.254.169.254', 80))\n"
+              "    except BlockingIOError: pass\n"
+              "    socks.append(s)\n")
+    vpc.inst("python3 -c \"%s\"" % script.replace('"', '\\"'))
+    sent, policed = (now - then for now, then in zip(vpc.imds_traffic(), before))
+    expect(policed > 0, "60 SYNs at once passed the 1024/s, burst 50 policer: %d sent, none dropped" % sent)
+    return "%d of %d policed" % (policed, sent)
 
 
 @check("first-apply", "apply --wait-for ens5 (first boot: the udev-started unit) writes files, reloads, rules appear")

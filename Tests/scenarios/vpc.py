@@ -5,7 +5,9 @@ Namespaces (all named <run id>-<role>, so two runs never collide):
         (DHCPv4, DHCPv6 and RA, static leases by MAC), the stub IMDS on
         169.254.169.254:80, and the source/destination check in nftables (bridge family:
         a frame entering from ENI k's port whose source is not one of ENI k's addresses is
-        dropped and counted).
+        dropped and counted), and EC2's link-local budget: packets from ENI k's port to
+        IMDS (169.254.169.254, fd00:ec2::254) policed at 1024/s with a burst of 50 per
+        port, counted and the excess dropped and counted.
   inst  the instance: veth "ENIs" with fixed MACs; systemd-networkd runs there in a
         private mount namespace (its /run and /var/lib are directories of this run, /sys
         read-only) with a private dbus-daemon. ec2-netgen runs inside the same namespaces,
@@ -174,10 +176,20 @@ class VPC:
                      "--dhcp-range=%s::,static,64,1h" % v6]
         self.dnsmasq = self.spawn(argv, "dnsmasq.log")
 
+    # EC2 caps link-local services (IMDS, DNS, NTP) at 1024 packets/s per ENI.
+    IMDS_RATE, IMDS_BURST = 1024, 50
+
     def write_srcdst(self):
-        """The VPC's source/destination check: per ENI port, only its own sources pass."""
+        """The VPC's source/destination check: per ENI port, only its own sources pass.
+        Before it, the per-ENI IMDS policer. Each port keeps its own limiter state for the
+        table's life; rewriting the table (a new ENI or address) starts every bucket full."""
         rules = ["table bridge ec2srcdst", "delete table bridge ec2srcdst", "table bridge ec2srcdst {",
                  "  chain pre {", "    type filter hook prerouting priority -200; policy accept;"]
+        for eni in self.enis.values():
+            for family, endpoint in [("ip", "169.254.169.254"), ("ip6", "fd00:ec2::254")]:
+                rules.append("    iifname \"%s\" ether type %s %s daddr %s counter name \"imds_%s\" "
+                             "limit rate over %d/second burst %d packets counter name \"policed_%s\" drop"
+                             % (eni.port, family, family, endpoint, eni.name, self.IMDS_RATE, self.IMDS_BURST, eni.name))
         for eni in self.enis.values():
             v4 = ["0.0.0.0"] + eni.ipv4s + eni.ipv4_prefixes
             v6 = ["::", "fe80::/10"] + eni.ipv6s
@@ -188,6 +200,8 @@ class VPC:
         rules += ["  }"]
         for eni in self.enis.values():
             rules.append("  counter drop_%s { }" % eni.name)
+            rules.append("  counter imds_%s { }" % eni.name)
+            rules.append("  counter policed_%s { }" % eni.name)
         rules += ["}"]
         path = os.path.join(self.work, "srcdst.nft")
         # Keep counters across rewrites: read them first, since the table is recreated.
@@ -206,14 +220,24 @@ class VPC:
         for item in json.loads(result.stdout).get("nftables", []):
             counter = item.get("counter")
             if counter:
-                counts[counter["name"][len("drop_"):]] = counter["packets"]
+                counts[counter["name"]] = counter["packets"]
         return counts
+
+    def counters(self, kind):
+        """Counter `kind` ("drop", "imds", "policed") per ENI, since setup."""
+        current = self.read_counters()
+        base = getattr(self, "drop_base", {})
+        prefix = kind + "_"
+        names = {n for n in set(current) | set(base) if n.startswith(prefix)}
+        return {n[len(prefix):]: current.get(n, 0) + base.get(n, 0) for n in names}
 
     def drops(self):
         """Packets the source/destination check dropped, per ENI, since setup."""
-        current = self.read_counters()
-        base = getattr(self, "drop_base", {})
-        return {name: current.get(name, 0) + base.get(name, 0) for name in set(current) | set(base)}
+        return self.counters("drop")
+
+    def imds_traffic(self):
+        """(packets sent to IMDS, packets the policer dropped), summed over the ENIs."""
+        return sum(self.counters("imds").values()), sum(self.counters("policed").values())
 
     # -- IMDS --------------------------------------------------------------------------
     def metadata(self, enis=None, lag=None):
