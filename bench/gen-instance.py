@@ -38,6 +38,7 @@ def main():
             "local-ipv4s": "\n".join(v4),
             "subnet-ipv4-cidr-block": "10.%d.%d.0/24" % (card, subnet),
             "vpc-ipv4-cidr-blocks": "10.%d.0.0/16" % card,
+            "vpc-id": "vpc-%017x" % (0xb000 + card),
         }
         if a.cards > 1:
             entry["network-card"] = str(card)

@@ -31,6 +31,8 @@ public final class IMDSClient: Sendable {
         /// Links a socket could not be bound to (not up yet, no address): their requests
         /// go the default way from then on.
         var unbindable: Set<String> = []
+        /// Links found to have an address (checked once per run).
+        var addressed: Set<String> = []
         var paced = Duration.zero
     }
 
@@ -111,9 +113,10 @@ public final class IMDSClient: Sendable {
                       headers: [HTTPHeader]) -> Result<HTTPResponse, HTTPError> {
         let wanted = configuration.sendFromOwnENI ? (source ?? configuration.defaultSource) : nil
         while true {
-            let link = wanted.flatMap { name in state.withLock { $0.unbindable.contains(name) } ? nil : name }
-            let budget = self.budget(for: link ?? "")
-            let waited = budget.take(configuration.packetsPerRequest)
+            let link = wanted.flatMap { name in usable(name) ? name : nil }
+            var waited = Duration.zero
+            let charged = link.map { [$0] } ?? (configuration.candidateLinks.isEmpty ? [""] : configuration.candidateLinks)
+            for name in charged { waited += budget(for: name).take(configuration.packetsPerRequest) }
             connection.interfaceName = link
             connection.connectTimeoutMilliseconds = min(2000, configuration.connectTimeoutMilliseconds << min(attempt, 3))
             do {
@@ -125,10 +128,31 @@ public final class IMDSClient: Sendable {
                     _ = state.withLock { $0.unbindable.insert(link) }
                     continue
                 }
+                if let link, case .timeout = error {
+                    // Bound to a link without a route to IMDS, Linux assumes the address is
+                    // on that link and ARPs for it in vain; the retry goes the default way.
+                    _ = state.withLock { $0.unbindable.insert(link) }
+                }
                 count(link, waited: waited)
                 return .failure(error)
             }
         }
+    }
+
+    /// Whether requests can be sent through `link`: not given up on in this run, and the
+    /// link has an address of the endpoint's family (a new ENI before its DHCP lease has
+    /// none, and a socket bound to it would ARP for IMDS on that link instead of failing).
+    private func usable(_ link: String) -> Bool {
+        let known = state.withLock { state -> Bool? in
+            state.unbindable.contains(link) ? false : (state.addressed.contains(link) ? true : nil)
+        }
+        if let known { return known }
+        guard InterfaceAddresses.has(link: link, family: configuration.endpoint.isIPv6 ? AF_INET6 : AF_INET) else {
+            _ = state.withLock { $0.unbindable.insert(link) }
+            return false
+        }
+        _ = state.withLock { $0.addressed.insert(link) }
+        return true
     }
 
     private func count(_ link: String?, waited: Duration) {

@@ -29,6 +29,11 @@ public struct IMDSConfiguration: Sendable {
     /// wait for a new ENI): the primary's, once a cache names it. Without it they take the
     /// default route, which at first boot can be any ENI that got DHCP first.
     public var defaultSource: String?
+    /// The links a request sent the default way may leave through (every ENI's link;
+    /// which one the default route picks is the kernel's choice, and at first boot any ENI
+    /// that got DHCP first may carry it). Such a request is charged to each of their
+    /// budgets, so whichever link carries it stays inside its budget.
+    public var candidateLinks: [String] = []
     /// Where the packet budgets shared by all ec2-netgen processes live
     /// (`ROOT/run/ec2-netgen`); nil gives each process its own.
     public var budgetDirectory: String?

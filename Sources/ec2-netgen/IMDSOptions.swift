@@ -33,7 +33,10 @@ struct IMDSOptions: ParsableArguments {
         }
         var configuration = try IMDSConfiguration.resolve(override: imdsEndpoint, environment: environment)
         configuration.deadlineSeconds = imdsDeadline
+        configuration.sendFromOwnENI = configuration.sendFromOwnENI && settings.sendFromOwnInterface
         configuration.budgetDirectory = (root == "/" ? "" : root) + "/run/ec2-netgen"
+        let enaLinks = links.filter { Link.enaDrivers.contains($0.driver) }
+        configuration.candidateLinks = Array(Set((enaLinks.isEmpty ? links.filter { $0.mac.octets.contains { $0 != 0 } } : enaLinks).map(\.name))).sorted()
         if case .object(let metaData)? = previous?.root["meta-data"], case .string(let text)? = metaData["mac"],
            let primary = MACAddress(text) {
             configuration.defaultSource = enaLink(for: primary, in: links)?.name

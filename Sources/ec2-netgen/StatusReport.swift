@@ -82,6 +82,7 @@ struct StatusReport {
             "interface-overrides": .number(String(options.overrides.count)),
             "IMDSEndpoint": options.service.imdsEndpoint.map(JSONValue.string) ?? .null,
             "IMDSEndpointMode": options.service.imdsEndpointMode.map(JSONValue.string) ?? .null,
+            "IMDSSendFromOwnInterface": .bool(options.service.sendFromOwnInterface),
             "RefreshIntervalSec": options.service.refreshIntervalSeconds.map { .number(String($0)) } ?? .null,
         ])
     }

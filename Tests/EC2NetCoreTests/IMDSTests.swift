@@ -140,6 +140,42 @@ struct IMDSTests {
         #expect(try connection.status(of: "/latest/meta-data/mac") == 401)
     }
 
+    /// The stub must be no kinder than EC2 (captured answers: `Server: EC2ws`,
+    /// `Connection: close`, the TTL header, an HTML 404 page), or the numbers measured
+    /// against it describe a service EC2 does not offer.
+    @Test("the stub behaves like EC2: closes after each answer, EC2's headers, HTML 404, a connection cap")
+    func stubIsEC2Like() throws {
+        let stub = try StubIMDS(document: try Self.exampleDocument())
+        // A keep-alive request still gets one answer and a closed connection.
+        func exchange(_ request: String) throws -> String {
+            let handle = try FileHandle.connect(port: stub.port)
+            handle.write(Data(request.utf8))
+            return String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)  // returns only once the server closed
+        }
+        let token = try exchange("PUT /latest/api/token HTTP/1.1\r\nHost: x\r\nX-aws-ec2-metadata-token-ttl-seconds: 300\r\n\r\n")
+        #expect(token.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(token)")
+        for header in ["Connection: close\r\n", "Server: EC2ws\r\n", "X-Aws-Ec2-Metadata-Token-Ttl-Seconds: 300\r\n",
+                       "Content-Type: text/plain\r\n"] {
+            #expect(token.contains(header), "token answer lacks \(header): \(token)")
+        }
+        let value = try #require(token.components(separatedBy: "\r\n\r\n").last)
+        let missing = try exchange("GET /latest/meta-data/nothing-here HTTP/1.1\r\nHost: x\r\nX-aws-ec2-metadata-token: \(value)\r\n\r\n")
+        #expect(missing.hasPrefix("HTTP/1.1 404 Not Found\r\n"))
+        #expect(missing.contains("Content-Type: text/html") && missing.contains("<title>404 - Not Found</title>"), "\(missing)")
+        #expect(try exchange("PUT /latest/api/token HTTP/1.1\r\nHost: x\r\nX-aws-ec2-metadata-token-ttl-seconds: 0\r\n\r\n")
+            .hasPrefix("HTTP/1.1 400 "))
+        // Nine idle connections: eight are served, the ninth is closed at once.
+        let idle = try (0..<8).map { _ in try FileHandle.connect(port: stub.port) }
+        usleep(200_000)
+        let ninth = try FileHandle.connect(port: stub.port)
+        ninth.write(Data("GET /latest/meta-data/mac HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        // Foundation's readDataToEndOfFile does not return on a reset: read the socket directly.
+        var byte: UInt8 = 0
+        let got = read(ninth.fileDescriptor, &byte, 1)
+        #expect(got <= 0, "a ninth simultaneous connection was served")
+        withExtendedLifetime(idle) {}
+    }
+
     @Test("endpoint settings: AWS_EC2_METADATA_DISABLED refuses, a bad mode is named")
     func environment() throws {
         let disabled = try TestSupport.run(["fetch"], environment: ["AWS_EC2_METADATA_DISABLED": "true"])

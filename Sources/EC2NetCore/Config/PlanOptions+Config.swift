@@ -26,6 +26,7 @@ extension PlanOptions {
                     case "EndpointMode":
                         guard ["ipv4", "ipv6"].contains(entry.value.lowercased()) else { throw badValue(entry, "IPv4 or IPv6", file) }
                         service.imdsEndpointMode = entry.value
+                    case "SendFromOwnInterface": service.sendFromOwnInterface = try boolean(entry, file)
                     default: throw unknownKey(entry, section: section.name, file: file)
                     }
                 }

@@ -87,6 +87,10 @@ public struct ServiceSettings: Equatable, Sendable {
     /// `[IMDS] EndpointMode=IPv4|IPv6`: used when `AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE`
     /// is not set.
     public var imdsEndpointMode: String?
+    /// `[IMDS] SendFromOwnInterface=yes|no` (default yes): requests about an ENI leave
+    /// from that ENI, so each ENI's link-local budget carries its own. `no` sends every
+    /// request the default way (the primary), paced by that one budget.
+    public var sendFromOwnInterface = true
     /// `[Refresh] IntervalSec=`: the refresh timer's period; the generator turns it into
     /// a timer drop-in.
     public var refreshIntervalSeconds: Int?
