@@ -1,8 +1,9 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// The dependency rule of DESIGN.md section 3 is enforced here: EC2NetCore imports
-// nothing of ours, EC2NetFS only the core, and only the CLI sees everything.
+// The dependency rule of docs/design.md is enforced here: EC2NetCore imports nothing of
+// ours, EC2NetFS only the core, EC2NetOps the core and the I/O layers, and only the CLI
+// sees everything.
 let package = Package(
     name: "ec2-netgen",
     platforms: [.macOS(.v13)],
@@ -19,7 +20,7 @@ let package = Package(
     targets: [
         .target(name: "EC2NetCore"),
         .target(name: "EC2NetFS", dependencies: ["EC2NetCore"]),
-        // Our own small HTTP/1.1 client (DESIGN.md section 12): IMDS is one plain-HTTP
+        // Our own small HTTP/1.1 client (docs/design.md, technology): IMDS is one plain-HTTP
         // link-local service; a library would cost 20 MB and minutes of build.
         .target(name: "EC2NetHTTP"),
         // libsystemd (Debian: libsystemd-dev): sd-bus for networkd, sd-device for links,
@@ -27,10 +28,14 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
                        providers: [.apt(["libsystemd-dev"]), .yum(["systemd-devel"])]),
         .target(name: "EC2NetIO", dependencies: ["EC2NetCore", "EC2NetHTTP", "CSystemd"]),
+        // The operations (apply, status): every decision of a run, with its side effects
+        // outside the root passed in as small protocols (SystemEffects), so tests use
+        // recording fakes. The CLI parses flags and calls one of them.
+        .target(name: "EC2NetOps", dependencies: ["EC2NetCore", "EC2NetFS", "EC2NetIO"]),
         .executableTarget(
             name: "ec2-netgen",
             dependencies: [
-                "EC2NetCore", "EC2NetFS", "EC2NetIO",
+                "EC2NetCore", "EC2NetFS", "EC2NetIO", "EC2NetOps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -41,7 +46,7 @@ let package = Package(
         .executableTarget(name: "ec2-netgen-generator", dependencies: ["EC2NetCore", "EC2NetFS"], path: "generator",
                           exclude: ["README.md"],
                           linkerSettings: [.unsafeFlags(["-static-executable"])]),
-        .testTarget(name: "EC2NetCoreTests", dependencies: ["EC2NetCore", "EC2NetFS", "EC2NetHTTP", "EC2NetIO"]),
+        .testTarget(name: "EC2NetCoreTests", dependencies: ["EC2NetCore", "EC2NetFS", "EC2NetHTTP", "EC2NetIO", "EC2NetOps"]),
     ],
     swiftLanguageModes: [.v6]
 )

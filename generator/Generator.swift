@@ -42,24 +42,12 @@ struct Generator {
         if let interval = refreshInterval() { writeTimerInterval(interval) }
     }
 
-    /// `[Refresh] IntervalSec=` from /etc/ec2-netgen/ec2-netgen.conf and .conf.d/*.conf.
-    /// A broken file is logged and ignored here: the generator must not fail the boot, and
-    /// `apply` reports the same error with file and line.
+    /// `[Refresh] IntervalSec=` from the configuration files. Read leniently, as every
+    /// unattended path reads them: a bad line is logged (file:line) and ignored, and the
+    /// rest applies; the generator must never fail the boot.
     func refreshInterval() -> Int? {
-        let directory = root + "/etc/ec2-netgen"
-        var files = [directory + "/ec2-netgen.conf"]
-        files += ((try? FileIO.list(directory + "/ec2-netgen.conf.d")) ?? []).filter { $0.hasSuffix(".conf") }
-            .map { directory + "/ec2-netgen.conf.d/" + $0 }
-        var options = PlanOptions()
-        for file in files {
-            guard let text = try? FileIO.readTextIfPresent(file) else { continue }
-            do {
-                try options.apply(configText: text, file: file)
-            } catch {
-                log(4, "ignoring \(error)")
-                return nil
-            }
-        }
+        let (options, problems) = ConfigurationFiles.loadLenient(root: root.isEmpty ? "/" : root)
+        for problem in problems { log(4, "ignoring \(problem)") }
         return options.service.refreshIntervalSeconds
     }
 

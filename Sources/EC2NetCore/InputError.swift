@@ -7,6 +7,9 @@ public enum InputError: Error, Equatable, Sendable, CustomStringConvertible {
     case notADirectory(path: String)
     /// A metadata path that must be a value is a directory.
     case notAValue(path: String)
+    /// A metadata leaf is a JSON number, boolean or null: IMDS serves every leaf as text,
+    /// so a document holding one was not recorded from IMDS as it is.
+    case notAString(path: String, found: String)
     /// A required metadata key is absent.
     case missingKey(path: String)
     /// A metadata value or list entry does not parse as what the key holds.
@@ -17,8 +20,8 @@ public enum InputError: Error, Equatable, Sendable, CustomStringConvertible {
     case duplicateDevice(card: Int, device: Int, macs: [MACAddress])
     /// One address is listed on two ENIs; rules for it could only point at one of them.
     case duplicateAddress(IPAddress, macs: [MACAddress])
-    /// An entry of the links file is malformed.
-    case invalidLink(entry: Int, field: String, value: String)
+    /// An entry of the links file (`source`; entries count from 1) is malformed.
+    case invalidLink(source: String, entry: Int, field: String, problem: String)
     /// A configuration file line is wrong.
     case config(file: String, line: Int, message: String)
 
@@ -30,6 +33,8 @@ public enum InputError: Error, Equatable, Sendable, CustomStringConvertible {
             return "metadata \(path): expected a directory (JSON object), found a value"
         case .notAValue(let path):
             return "metadata \(path): expected a value, found a directory"
+        case .notAString(let path, let found):
+            return "metadata \(path): found \(found); IMDS serves every value as text, so it must be a JSON string"
         case .missingKey(let path):
             return "metadata \(path): required key is missing"
         case .invalidValue(let path, let value, let expected):
@@ -42,8 +47,8 @@ public enum InputError: Error, Equatable, Sendable, CustomStringConvertible {
         case .duplicateAddress(let address, let macs):
             return "metadata: address \(address) is listed on "
                 + macs.map(\.description).joined(separator: " and ")
-        case .invalidLink(let entry, let field, let value):
-            return "links entry \(entry): \(field) \(quoted(value)) is invalid"
+        case .invalidLink(let source, let entry, let field, let problem):
+            return "\(source): entry \(entry): \(field) \(problem)"
         case .config(let file, let line, let message):
             return "\(file):\(line): \(message)"
         }

@@ -17,6 +17,14 @@ public enum Netlink {
         public var gateway: IPAddress?
         /// Output ifindex.
         public var outputInterface: Int?
+
+        public init(family: IPFamily, table: Int, destination: IPPrefix?, gateway: IPAddress? = nil, outputInterface: Int? = nil) {
+            self.family = family
+            self.table = table
+            self.destination = destination
+            self.gateway = gateway
+            self.outputInterface = outputInterface
+        }
     }
 
     /// The kernel's id of the main table.

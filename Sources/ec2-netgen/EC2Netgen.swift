@@ -2,6 +2,7 @@ import ArgumentParser
 import EC2NetCore
 import EC2NetFS
 import EC2NetIO
+import EC2NetOps
 import Glibc
 
 /// The `ec2-netgen` command: reads instance metadata and links, writes systemd-networkd
@@ -18,8 +19,8 @@ struct EC2Netgen: ParsableCommand {
     )
 }
 
-/// Entry point: runs the command and maps every error to the exit codes of DESIGN.md
-/// section 8 in one place (argument-parser would use 64 for usage errors).
+/// Entry point: runs the command and maps every error to the exit codes of the CLI
+/// contract (docs/design.md) in one place (argument-parser would use 64 for usage errors).
 @main
 enum Main {
     static func main() {
@@ -32,6 +33,12 @@ enum Main {
         } catch let error as InputError {
             printError(error.description)
             exit(2)
+        } catch let problem as ConfigurationProblem {
+            printError(problem.description)
+            exit(2)
+        } catch let error as ApplyError {
+            printError(error.description)
+            exit(1)
         } catch let error as IOError {
             printError(error.description)
             exit(1)
@@ -45,7 +52,8 @@ enum Main {
                 print(message)
                 exit(0)
             }
-            printError(message)
+            // `status` reports through its own output and exits 1 with no message.
+            if !message.isEmpty { printError(message) }
             // Usage errors are 2 per the contract; anything else argument-parser raises
             // during run() is a runtime failure.
             exit(code == .validationFailure ? 2 : 1)

@@ -2,6 +2,7 @@ import ArgumentParser
 import EC2NetCore
 import EC2NetFS
 import EC2NetIO
+import EC2NetOps
 
 /// `ec2-netgen fetch`: reads IMDS into a metadata document (what `--metadata` and the
 /// cache hold) and prints or saves it. For support cases and tests.
@@ -26,6 +27,7 @@ struct FetchCommand: ParsableCommand {
         } else {
             print(text, terminator: "")
         }
-        printError(IMDSOptions.summary(client, milliseconds: millisecondsSince(start)))
+        printError("imds: \(client.requestCount) requests, \(client.retryCount) retries, \(millisecondsSince(start)) ms "
+                   + "(\(client.configuration.endpoint))")
     }
 }

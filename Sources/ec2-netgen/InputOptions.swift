@@ -1,9 +1,10 @@
 import ArgumentParser
 import EC2NetCore
 import EC2NetFS
-import EC2NetIO
+import EC2NetOps
 
-/// The inputs `plan` and `apply` share: where metadata, links and configuration come from.
+/// The inputs `plan`, `apply` and `status` share: where metadata, links and configuration
+/// come from.
 struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Read the metadata document from FILE instead of IMDS.", valueName: "FILE"))
     var metadata: String?
@@ -15,52 +16,33 @@ struct InputOptions: ParsableArguments {
                                valueName: "FILE"))
     var config: String?
 
-    /// Parses the metadata document at `path`; errors name the file.
-    static func loadDocument(path: String) throws -> MetadataDocument {
-        let bytes: [UInt8]
-        do {
-            bytes = try FileIO.read(path)
-        } catch {
-            // A missing or unreadable input file is the user's input: exit 2.
-            throw Failure.usage("--metadata: \(error)")
-        }
-        return try MetadataDocument(bytes: bytes, source: path)
+    /// The `--metadata` document; errors name the file.
+    func document() throws -> MetadataDocument? {
+        guard let metadata else { return nil }
+        return try MetadataDocument(bytes: readInput(metadata, flag: "--metadata"), source: metadata)
     }
 
-    /// The links: from `--links`; else from sd-device when running on the real root with a
-    /// udev database (it carries `ID_NET_MANAGED_BY`); else from sysfs under `root`.
-    func loadLinks(root: String) throws -> [Link] {
-        guard let links else {
-            if root == "/" && UdevDevices.databaseAvailable { return try UdevDevices.links() }
-            return try SysfsLinkReader.links(root: root)
-        }
-        let bytes: [UInt8]
-        do {
-            bytes = try FileIO.read(links)
-        } catch {
-            throw Failure.usage("--links: \(error)")
-        }
-        return try Link.parseList(bytes, source: links)
+    /// `--links FILE`, else the links present under `root`.
+    func loadLinks(root: String) throws -> [Link] { try Self.loadLinks(file: links, root: root) }
+
+    static func loadLinks(file: String?, root: String) throws -> [Link] {
+        guard let file else { return try presentLinks(root: root) }
+        return try Link.parseList(readInput(file, flag: "--links"), source: file)
     }
 
-    /// The plan options: `--config FILE` alone, or the standard files under `root` when
-    /// they exist.
-    func loadOptions(root: String) throws -> PlanOptions {
-        var options = PlanOptions()
-        if let config {
-            guard let text = try? FileIO.readTextIfPresent(config) else {
-                throw Failure.usage("--config: cannot read \(config)")
-            }
-            try options.apply(configText: text, file: config)
-            return options
-        }
-        let directory = (root == "/" ? "" : root) + "/etc/ec2-netgen"
-        var files = [directory + "/ec2-netgen.conf"]
-        files += try FileIO.list(directory + "/ec2-netgen.conf.d").filter { $0.hasSuffix(".conf") }
-            .map { directory + "/ec2-netgen.conf.d/" + $0 }
-        for file in files {
-            if let text = try FileIO.readTextIfPresent(file) { try options.apply(configText: text, file: file) }
-        }
-        return options
+    /// The configuration; `lenient` for the unattended paths, which log a bad line and
+    /// carry on instead of refusing.
+    func loadOptions(root: String, lenient: Bool = false) throws -> (PlanOptions, [ConfigurationProblem]) {
+        if lenient { return ConfigurationFiles.loadLenient(root: root, explicit: config) }
+        return (try ConfigurationFiles.load(root: root, explicit: config), [])
+    }
+}
+
+/// A file the user named: unreadable is bad usage (exit 2), and the message names the flag.
+func readInput(_ path: String, flag: String) throws -> [UInt8] {
+    do {
+        return try FileIO.read(path)
+    } catch {
+        throw Failure.usage("\(flag): \(error)")
     }
 }

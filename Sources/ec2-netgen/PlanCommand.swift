@@ -2,6 +2,7 @@ import ArgumentParser
 import EC2NetCore
 import EC2NetFS
 import EC2NetIO
+import EC2NetOps
 
 /// `ec2-netgen plan`: prints the files `apply` would write, or the plan as JSON. Writes
 /// nothing.
@@ -18,14 +19,22 @@ struct PlanCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let options = try inputs.loadOptions(root: "/")
-        let instance: Instance
-        if let metadata = inputs.metadata {
-            instance = try EC2NetCore.parse(InputOptions.loadDocument(path: metadata))
+        let (options, _) = try inputs.loadOptions(root: "/")
+        let links = try inputs.loadLinks(root: "/")
+        let document: MetadataDocument
+        if let given = try inputs.document() {
+            document = given
         } else {
-            instance = try IMDSOptions.fetch(with: imds.client(settings: options.service)).1
+            let client = try imds.client(settings: options.service, links: links)
+            document = try client.fetchDocument(sourceLinks: sourceLinks(links))
         }
-        let plan = try EC2NetCore.plan(instance, links: inputs.loadLinks(root: "/"), options: options)
+        // Metadata IMDS served that does not parse is the service's failure (exit 1).
+        let parsed = Result { () throws(InputError) in try EC2NetCore.parse(document) }
+        if case .failure(let error) = parsed, inputs.metadata == nil {
+            throw ApplyError.unusableMetadata(endpoint: imds.imdsEndpoint ?? "IMDS", error: error)
+        }
+        let instance = try parsed.get()
+        let plan = try EC2NetCore.plan(instance, links: links, options: options)
         if json {
             print(plan.json().serialized(), terminator: "")
             return

@@ -2,66 +2,94 @@ extension PlanOptions {
     /// Applies configuration files in order (main file, then `.conf.d/*.conf` sorted), as
     /// systemd does: later files override earlier ones. Unknown sections and keys are errors
     /// naming file, line and key, because a typo that silently does nothing is how an
-    /// opt-out fails on a fleet.
+    /// opt-out fails on a fleet. Throws the first problem and changes nothing then.
     public mutating func apply(configText text: String, file: String) throws(InputError) {
-        for section in try INIParser.parse(text, file: file) {
+        _ = try INIParser.parse(text, file: file)  // the first malformed line, as before any setting
+        var problems: [InputError] = []
+        var result = self
+        result.apply(configText: text, file: file, ignoring: &problems)
+        if let first = problems.first { throw first }
+        self = result
+    }
+
+    /// The unattended form (boot, udev, timer): like systemd with a bad unit line, every
+    /// bad line or setting is recorded in `problems` and ignored, and the rest applies. A
+    /// bad `[Interface]` setting drops that setting only; an `[Interface]` without a valid
+    /// selector is dropped whole, since it cannot say which ENI it means.
+    public mutating func apply(configText text: String, file: String, ignoring problems: inout [InputError]) {
+        for section in INIParser.parse(text, file: file, problems: &problems) {
             switch section.name {
             case "Defaults":
                 for entry in section.entries {
-                    switch entry.key {
-                    case "MainTableDefaultRoute": defaults.mainTableDefaultRoute = try boolean(entry, file)
-                    case "AddressesFromPrefixes": defaults.addressesFromPrefixes = try boolean(entry, file)
-                    default: throw unknownKey(entry, section: section.name, file: file)
+                    record(&problems) { () throws(InputError) in
+                        switch entry.key {
+                        case "MainTableDefaultRoute": defaults.mainTableDefaultRoute = try boolean(entry, file)
+                        case "AddressesFromPrefixes": defaults.addressesFromPrefixes = try boolean(entry, file)
+                        default: throw unknownKey(entry, section: section.name, file: file)
+                        }
                     }
                 }
             case "Interface":
-                overrides.append(try interfaceOverride(section, file: file))
+                if let override = interfaceOverride(section, file: file, problems: &problems) { overrides.append(override) }
             case "IMDS":
                 for entry in section.entries {
-                    switch entry.key {
-                    case "Endpoint":
-                        guard entry.value.hasPrefix("http://"), entry.value.utf8.count <= 128,
-                              !entry.value.contains(" ") else { throw badValue(entry, "an http://ADDRESS[:PORT] URL", file) }
-                        service.imdsEndpoint = entry.value
-                    case "EndpointMode":
-                        guard ["ipv4", "ipv6"].contains(entry.value.lowercased()) else { throw badValue(entry, "IPv4 or IPv6", file) }
-                        service.imdsEndpointMode = entry.value
-                    case "SendFromOwnInterface": service.sendFromOwnInterface = try boolean(entry, file)
-                    default: throw unknownKey(entry, section: section.name, file: file)
+                    record(&problems) { () throws(InputError) in
+                        switch entry.key {
+                        case "Endpoint":
+                            guard entry.value.hasPrefix("http://"), entry.value.utf8.count <= 128,
+                                  !entry.value.contains(" ") else { throw badValue(entry, "an http://ADDRESS[:PORT] URL", file) }
+                            service.imdsEndpoint = entry.value
+                        case "EndpointMode":
+                            guard ["ipv4", "ipv6"].contains(entry.value.lowercased()) else { throw badValue(entry, "IPv4 or IPv6", file) }
+                            service.imdsEndpointMode = entry.value
+                        case "SendFromOwnInterface": service.sendFromOwnInterface = try boolean(entry, file)
+                        default: throw unknownKey(entry, section: section.name, file: file)
+                        }
                     }
                 }
             case "Refresh":
                 for entry in section.entries {
-                    guard entry.key == "IntervalSec" else { throw unknownKey(entry, section: section.name, file: file) }
-                    guard let seconds = parseDecimal(entry.value, max: 86400), seconds >= 10 else {
-                        throw badValue(entry, "a number of seconds from 10 to 86400", file)
+                    record(&problems) { () throws(InputError) in
+                        guard entry.key == "IntervalSec" else { throw unknownKey(entry, section: section.name, file: file) }
+                        guard let seconds = parseDecimal(entry.value, max: 86400), seconds >= 10 else {
+                            throw badValue(entry, "a number of seconds from 10 to 86400", file)
+                        }
+                        service.refreshIntervalSeconds = seconds
                     }
-                    service.refreshIntervalSeconds = seconds
                 }
             default:
-                throw .config(file: file, line: section.line, message: "unknown section [\(section.name)]")
+                problems.append(.config(file: file, line: section.line, message: "unknown section [\(section.name)]"))
             }
         }
     }
 
-    private func interfaceOverride(_ section: INIParser.Section, file: String) throws(InputError) -> InterfaceOverride {
+    /// Runs one setting; its error is recorded instead of thrown.
+    private func record(_ problems: inout [InputError], _ body: () throws(InputError) -> Void) {
+        do { try body() } catch { problems.append(error) }
+    }
+
+    private func interfaceOverride(_ section: INIParser.Section, file: String,
+                                   problems: inout [InputError]) -> InterfaceOverride? {
         var selector: InterfaceSelector?
         var override = InterfaceOverride(selector: .linkName(""))
         for entry in section.entries {
-            switch entry.key {
-            case "MACAddress", "InterfaceId", "Name":
-                guard selector == nil else {
-                    throw .config(file: file, line: entry.line, message: "[Interface] takes exactly one of MACAddress=, InterfaceId=, Name=")
+            record(&problems) { () throws(InputError) in
+                switch entry.key {
+                case "MACAddress", "InterfaceId", "Name":
+                    guard selector == nil else {
+                        throw .config(file: file, line: entry.line, message: "[Interface] takes exactly one of MACAddress=, InterfaceId=, Name=")
+                    }
+                    selector = try parseSelector(entry, file: file)
+                case "Managed": override.managed = try boolean(entry, file)
+                case "MainTableDefaultRoute": override.mainTableDefaultRoute = try boolean(entry, file)
+                case "AddressesFromPrefixes": override.addressesFromPrefixes = try boolean(entry, file)
+                default: throw unknownKey(entry, section: section.name, file: file)
                 }
-                selector = try parseSelector(entry, file: file)
-            case "Managed": override.managed = try boolean(entry, file)
-            case "MainTableDefaultRoute": override.mainTableDefaultRoute = try boolean(entry, file)
-            case "AddressesFromPrefixes": override.addressesFromPrefixes = try boolean(entry, file)
-            default: throw unknownKey(entry, section: section.name, file: file)
             }
         }
         guard let selector else {
-            throw .config(file: file, line: section.line, message: "[Interface] needs MACAddress=, InterfaceId= or Name=")
+            problems.append(.config(file: file, line: section.line, message: "[Interface] needs MACAddress=, InterfaceId= or Name="))
+            return nil
         }
         override.selector = selector
         return override

@@ -50,6 +50,18 @@ public struct MetadataDocument: Equatable, Sendable {
         }
     }
 
+    /// What a JSON value is, for messages: "a JSON number (5)".
+    static func kind(of value: JSONValue) -> String {
+        switch value {
+        case .number(let text): return "a JSON number (\(text))"
+        case .bool(let flag): return "a JSON boolean (\(flag))"
+        case .null: return "JSON null"
+        case .object: return "a directory (JSON object)"
+        case .array: return "a list"
+        case .string: return "a string"
+        }
+    }
+
     /// The raw body of a leaf, or nil when absent.
     func body(_ path: [String]) throws(InputError) -> String? {
         switch try node(path) {
@@ -58,11 +70,14 @@ public struct MetadataDocument: Equatable, Sendable {
         case .array(let elements)?:
             var lines: [String] = []
             for element in elements {
-                guard case .string(let line) = element else { throw .notAValue(path: path.joined(separator: "/")) }
+                guard case .string(let line) = element else {
+                    throw .notAString(path: path.joined(separator: "/"), found: Self.kind(of: element) + " in a list")
+                }
                 lines.append(line)
             }
             return lines.joined(separator: "\n")
-        default: throw .notAValue(path: path.joined(separator: "/"))
+        case .object?: throw .notAValue(path: path.joined(separator: "/"))
+        case let other?: throw .notAString(path: path.joined(separator: "/"), found: Self.kind(of: other))
         }
     }
 }

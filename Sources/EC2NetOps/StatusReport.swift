@@ -1,18 +1,18 @@
 import EC2NetCore
 
 /// What `status` found, rendered as a table for people or JSON for machines.
-struct StatusReport {
+public struct StatusReport {
     /// One configured ENI and its checks.
-    struct Interface {
-        var plan: InterfacePlan
-        var expectedFile = ""
-        var appliedFile: String?
-        var missingRules: [String] = []
-        var missingRoutes: [String] = []
-        var problems: [String] = []
+    public struct Interface {
+        public var plan: InterfacePlan
+        public var expectedFile = ""
+        public var appliedFile: String?
+        public var missingRules: [String] = []
+        public var missingRoutes: [String] = []
+        public var problems: [String] = []
 
         /// Every address with where it comes from, and its Elastic IP.
-        var addresses: [(address: String, source: String, elasticIP: String?)] {
+        public var addresses: [(address: String, source: String, elasticIP: String?)] {
             var result: [(String, String, String?)] = []
             let eips = Dictionary(plan.elasticIPs.map { ($0.privateIP.description, $0.publicIP.description) }, uniquingKeysWith: { a, _ in a })
             let staticAddresses = Set(plan.addresses.map { $0.address.description })
@@ -27,19 +27,21 @@ struct StatusReport {
         }
     }
 
-    var problems: [String]
-    var notes: [String] = []
-    var plan: Plan?
-    var options: PlanOptions?
-    var interfaces: [Interface] = []
-    var cacheAge: Int?
-    var lastRun: (ok: Bool, epoch: Int, detail: String)?
+    public var problems: [String]
+    public var notes: [String] = []
+    public var plan: Plan?
+    public var options: PlanOptions?
+    public var interfaces: [Interface] = []
+    public var cacheAge: Int?
+    public var lastRun: (ok: Bool, epoch: Int, detail: String)?
 
     /// True when nothing is wrong anywhere.
-    var inSync: Bool { problems.isEmpty && interfaces.allSatisfy { $0.problems.isEmpty } && plan != nil }
+    public var inSync: Bool { problems.isEmpty && interfaces.allSatisfy { $0.problems.isEmpty } && plan != nil }
 
-    func json() -> JSONValue {
+    public func json() -> JSONValue {
         var root: [String: JSONValue] = [
+            // The shape of this document, raised when a key changes meaning or goes.
+            "schema": .number("1"),
             "in-sync": .bool(inSync),
             "problems": .array((problems + interfaces.flatMap { entry in entry.problems.map { "\(entry.plan.linkName ?? entry.plan.mac.description): \($0)" } }).map(JSONValue.string)),
             "notes": .array(notes.map(JSONValue.string)),
@@ -87,7 +89,7 @@ struct StatusReport {
         ])
     }
 
-    func text(colour: Bool) -> String {
+    public func text(colour: Bool) -> String {
         func paint(_ text: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
         var lines: [String] = []
         lines.append(inSync ? paint("in sync", "32") : paint("NOT in sync", "31;1"))

@@ -1,0 +1,22 @@
+import EC2NetCore
+
+/// The metadata document of the last successful apply, whatever its source:
+/// `ROOT/run/ec2-netgen/applied-metadata.json`. `status` checks the system against it, so
+/// an offline apply (`--metadata`, an image build) can be checked too, without that
+/// document becoming the boot cache. Best effort: failing to record never fails a run.
+public struct AppliedRecord: Sendable {
+    public let path: String
+
+    public init(root: String) { path = root.trimmingSlash + "/run/ec2-netgen/applied-metadata.json" }
+
+    /// Records the document, if its bytes differ from the record's.
+    public func save(_ document: MetadataDocument) {
+        let bytes = Array(document.serialized().utf8)
+        if (try? FileIO.read(path)) == bytes { return }
+        try? FileIO.makeDirectories(FileIO.parent(of: path))
+        try? FileIO.writeAtomically(path, contents: bytes, mode: 0o644)
+    }
+
+    /// The recorded document's bytes, or nil when there is none.
+    public func load() -> [UInt8]? { try? FileIO.read(path) }
+}

@@ -1,0 +1,218 @@
+import EC2NetCore
+import EC2NetFS
+import EC2NetIO
+import Glibc
+
+/// What `apply` is asked to do. Every decision of an apply is made in `apply(_:effects:)`
+/// below from these values; the command only builds them from its flags.
+public struct ApplyRequest {
+    public var source: MetadataSource
+    /// Everything read and written lives under it ("/" on an instance).
+    public var root: String
+    /// The links present now.
+    public var links: [Link]
+    /// The configuration.
+    public var options: PlanOptions
+    /// Render every ENI of the metadata, whether or not its link exists yet (the boot
+    /// path, before udev coldplug).
+    public var includeAbsentLinks = false
+    /// Problems of a leniently read configuration, reported with the result.
+    public var configurationProblems: [ConfigurationProblem] = []
+
+    public init(source: MetadataSource, root: String, links: [Link], options: PlanOptions) {
+        self.source = source
+        self.root = root
+        self.links = links
+        self.options = options
+    }
+}
+
+/// What an apply did, for the command to print.
+public struct ApplyReport {
+    public var plan: Plan
+    public var sync: SyncReport
+    /// The managed directory.
+    public var directory: String
+    /// The IMDS read's cost (live reads only).
+    public var imdsSummary: String?
+    /// nil when nothing changed or no reload was allowed.
+    public var reload: ReloadOutcome?
+    /// Things the operator should know that did not stop the run.
+    public var warnings: [String] = []
+}
+
+/// A failure of the operation itself (the layers' own errors pass through unchanged).
+public enum ApplyError: Error, CustomStringConvertible {
+    /// `--cached` with no cache.
+    case noCache(path: String)
+    /// IMDS served metadata that does not parse: a failure of the service (exit 1).
+    case unusableMetadata(endpoint: String, error: InputError)
+    /// The files were written but networkd could not be told.
+    case reloadFailed(IOError)
+
+    public var description: String {
+        switch self {
+        case .noCache(let path): return "--cached: no metadata cache at \(path) (no successful live apply yet)"
+        case .unusableMetadata(let endpoint, let error): return "IMDS \(endpoint) returned unusable metadata: \(error)"
+        case .reloadFailed(let error): return "files were written, but \(error)"
+        }
+    }
+}
+
+/// The one idempotent operation every entry point funnels into: read the metadata, plan,
+/// render, sync the managed files, save the cache, then tell networkd, udev and the
+/// journal through `effects` — only what `effects` provides. Serialised by the run lock.
+public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> ApplyReport {
+    let root = request.root
+    let lock = try RunLock(root: root)
+    defer { withExtendedLifetime(lock) {} }
+    let cache = MetadataCache(root: root)
+
+    let document: MetadataDocument
+    let instance: Instance
+    var imdsSummary: String?
+    switch request.source {
+    case .document(let given, _):
+        document = given
+        instance = try parse(given)
+    case .cache:
+        guard let bytes = try cache.load() else { throw ApplyError.noCache(path: cache.path) }
+        document = try MetadataDocument(bytes: bytes, source: cache.path)
+        instance = try parse(document)
+    case .imds(let client, let attached):
+        let start = ContinuousClock.now
+        do {
+            document = try client.fetchDocument(previous: cachedDocument(cache), only: attached,
+                                                sourceLinks: sourceLinks(request.links))
+            do {
+                instance = try parse(document)
+            } catch {
+                throw ApplyError.unusableMetadata(endpoint: client.configuration.endpoint.description, error: error)
+            }
+        } catch {
+            effects.log?.record(.imdsFailed, priority: LOG_ERR, message: "IMDS read failed, nothing changed: \(error)", fields: [:])
+            LastRun(root: root).record(ok: false, detail: "\(error)")
+            throw error
+        }
+        imdsSummary = "imds: \(client.requestCount) requests, \(client.retryCount) retries, \(millisecondsSince(start)) ms, "
+            + "budget waits \(client.pacedMilliseconds) ms (\(client.configuration.endpoint))"
+    }
+
+    var options = request.options
+    options.includeAbsentLinks = request.includeAbsentLinks
+    let plan = try EC2NetCore.plan(instance, links: request.links, options: options)
+    // An ENI whose metadata looks mid-attach keeps the files it has: IMDS lag must not
+    // take an ENI's routing away.
+    var preserve: Set<String> = []
+    for skipped in plan.skipped {
+        if case .incomplete = skipped.reason {
+            preserve.insert(Artifact.networkName(for: skipped.mac))
+            preserve.insert(Artifact.linkName(for: skipped.mac))
+        }
+    }
+    let directory = ManagedDirectory(root: root)
+    let sync = try directory.sync(render(plan), preserve: preserve)
+    // The cache is written only after the files: it must never describe a state the files
+    // do not have yet, and a failed read never reaches this line. A document the operator
+    // gave is recorded for `status`, not cached for the next boot.
+    if case .imds = request.source { _ = try cache.save(document) }
+    AppliedRecord(root: root).save(document)
+    if let imdsSummary { LastRun(root: root).record(ok: true, detail: imdsSummary) }
+
+    var report = ApplyReport(plan: plan, sync: sync, directory: directory.path, imdsSummary: imdsSummary)
+    report.warnings += request.configurationProblems.map { "ignoring \($0)" }
+    report.warnings += unmatchedOverrides(options, plan: plan, links: request.links)
+    journal(sync, plan: plan, log: effects.log)
+    if sync.changed, let networkd = effects.networkd {
+        do {
+            report.reload = try networkd.reload()
+        } catch {
+            throw ApplyError.reloadFailed(error)
+        }
+    }
+    if let trigger = effects.trigger { report.warnings += retrigger(sync, plan: plan, trigger: trigger) }
+    return report
+}
+
+/// The cached document, or nil when there is none or it does not parse (a broken cache
+/// costs only a full read).
+func cachedDocument(_ cache: MetadataCache) -> MetadataDocument? {
+    guard let bytes = (try? cache.load()).flatMap({ $0 }) else { return nil }
+    return try? MetadataDocument(bytes: bytes, source: cache.path)
+}
+
+/// MAC → the link that carries that ENI, for sending its IMDS requests from it.
+public func sourceLinks(_ links: [Link]) -> [MACAddress: String] {
+    var result: [MACAddress: String] = [:]
+    for link in links where result[link.mac] == nil {
+        result[link.mac] = enaLink(for: link.mac, in: links)?.name
+    }
+    return result
+}
+
+/// An `[Interface]` section that matches no ENI of the metadata is likely a typo: warn,
+/// never fail (the ENI may simply not be attached yet).
+func unmatchedOverrides(_ options: PlanOptions, plan: Plan, links: [Link]) -> [String] {
+    var warnings: [String] = []
+    let macs = Set(plan.interfaces.map(\.mac) + plan.skipped.map(\.mac))
+    let ids = Set(plan.interfaces.compactMap(\.interfaceID) + plan.skipped.compactMap(\.interfaceID))
+    let names = Set(links.filter { macs.contains($0.mac) }.map(\.name))
+    for override in options.overrides {
+        let matches: Bool
+        switch override.selector {
+        case .mac(let mac): matches = macs.contains(mac)
+        case .interfaceID(let id): matches = ids.contains(id)
+        case .linkName(let name): matches = names.contains(name)
+        }
+        if !matches { warnings.append("[Interface] \(describe(override.selector)) matches no ENI of this instance") }
+    }
+    return warnings
+}
+
+func describe(_ selector: InterfaceSelector) -> String {
+    switch selector {
+    case .mac(let mac): return "MACAddress=\(mac)"
+    case .interfaceID(let id): return "InterfaceId=\(id)"
+    case .linkName(let name): return "Name=\(name)"
+    }
+}
+
+/// Re-fires udev `add` for links whose `.link` file is new or changed, so alternative
+/// names apply now. Best effort: a failure costs only the altnames until the link's next
+/// add event, and is returned as a warning.
+func retrigger(_ sync: SyncReport, plan: Plan, trigger: LinkTrigger) -> [String] {
+    let changed = Set(sync.created + sync.updated)
+    var warnings: [String] = []
+    for interface in plan.interfaces where changed.contains(Artifact.linkName(for: interface.mac)) {
+        guard let name = interface.linkName else { continue }
+        do {
+            try trigger.triggerAdd(link: name)
+        } catch {
+            warnings.append("\(error) (alternative names apply at the link's next add event)")
+        }
+    }
+    return warnings
+}
+
+/// Journal entries per ENI whose files changed, keyed for `journalctl EC2_ENI_ID=…`.
+func journal(_ sync: SyncReport, plan: Plan, log: EventLog?) {
+    guard let log else { return }
+    let written = Set(sync.created + sync.updated)
+    for interface in plan.interfaces where written.contains(Artifact.networkName(for: interface.mac)) {
+        var fields = ["EC2_MAC": interface.mac.description, "EC2_TABLE": "\(interface.table)"]
+        if let id = interface.interfaceID { fields["EC2_ENI_ID"] = id }
+        if let name = interface.linkName { fields["INTERFACE"] = name }
+        log.record(.eniConfigured, priority: LOG_INFO,
+                   message: "ENI \(interface.interfaceID ?? interface.mac.description) configured: table \(interface.table)",
+                   fields: fields)
+    }
+    for name in sync.removed where name.hasSuffix(".network") {
+        log.record(.eniRemoved, priority: LOG_INFO, message: "removed \(name)", fields: ["EC2_FILE": name])
+    }
+}
+
+/// Milliseconds since `start`.
+public func millisecondsSince(_ start: ContinuousClock.Instant) -> Int {
+    let elapsed = ContinuousClock.now - start
+    return Int(elapsed.components.seconds * 1000) + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)
+}

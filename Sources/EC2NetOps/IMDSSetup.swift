@@ -1,0 +1,31 @@
+import EC2NetCore
+import EC2NetFS
+import EC2NetIO
+
+/// How this machine's IMDS traffic is spread and paced (docs/decisions.md, "Staying inside
+/// EC2's IMDS budget"): budgets shared under `root`, every ENI link a candidate for
+/// default-route requests, the primary's link (named by the cache) for requests about no
+/// one ENI, per-ENI sources unless the configuration turns them off.
+public func prepare(_ base: IMDSConfiguration, root: String, links: [Link], settings: ServiceSettings) -> IMDSConfiguration {
+    var configuration = base
+    configuration.budgetDirectory = root.trimmingSlashForRoot + "/run/ec2-netgen"
+    configuration.sendFromOwnENI = configuration.sendFromOwnENI && settings.sendFromOwnInterface
+    let enaLinks = links.filter { Link.enaDrivers.contains($0.driver) }
+    let candidates = enaLinks.isEmpty ? links.filter { $0.mac.octets.contains { $0 != 0 } } : enaLinks
+    configuration.candidateLinks = Array(Set(candidates.map(\.name))).sorted()
+    if let previous = cachedDocument(MetadataCache(root: root)),
+       case .object(let metaData)? = previous.root["meta-data"], case .string(let text)? = metaData["mac"],
+       let primary = MACAddress(text) {
+        configuration.defaultSource = enaLink(for: primary, in: links)?.name
+    }
+    return configuration
+}
+
+extension String {
+    /// "" for "/", else the path without a trailing slash: `root + "/etc/…"` then works for both.
+    var trimmingSlashForRoot: String {
+        var text = self
+        while text.hasSuffix("/") { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,14 @@
+import EC2NetCore
+import EC2NetIO
+
+/// Where `apply` takes the instance's metadata from.
+public enum MetadataSource {
+    /// A document given by the operator (`--metadata FILE`): an image build or a test.
+    /// It never becomes the boot cache.
+    case document(MetadataDocument, source: String)
+    /// The cache of the last live read (`--cached`); never touches the network.
+    case cache
+    /// IMDS; `attached` is the MAC of a link that just appeared (`--wait-for`), whose ENI
+    /// alone is read whole.
+    case imds(IMDSClient, attached: MACAddress?)
+}

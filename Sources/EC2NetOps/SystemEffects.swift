@@ -1,0 +1,61 @@
+import EC2NetCore
+import EC2NetIO
+
+/// The side effects an operation may have outside its root directory, one small protocol
+/// per system seam, so tests hand in recording fakes and `--root` runs hand in none.
+
+/// systemd-networkd over D-Bus.
+public protocol NetworkdService {
+    /// `Reload`; `.notRunning` when networkd is not on the bus (it reads the files when
+    /// it starts, so that is no failure).
+    func reload() throws(IOError) -> ReloadOutcome
+    /// Whether networkd answers on the bus at all.
+    func isRunning() -> Bool
+    /// The `.network` file networkd applied to a link, or nil when it does not say.
+    func appliedNetworkFile(ifindex: Int) -> String?
+}
+
+/// What a reload did.
+public enum ReloadOutcome: Equatable, Sendable {
+    case reloaded
+    case notRunning
+}
+
+/// udev: re-fire `add` for a link so a new `.link` file (altnames) applies now.
+public protocol LinkTrigger {
+    func triggerAdd(link: String) throws(IOError)
+}
+
+/// The journal's structured entries.
+public protocol EventLog {
+    func record(_ event: Journal.Event, priority: Int32, message: String, fields: [String: String])
+}
+
+/// The kernel's routing policy and routes, over rtnetlink.
+public protocol KernelState {
+    func rules() throws(IOError) -> [RoutingPolicyRule]
+    func routes() throws(IOError) -> [Netlink.Route]
+}
+
+/// The seams an operation may use; nil means "do not touch that part of the system".
+public struct SystemEffects {
+    public var networkd: NetworkdService?
+    public var trigger: LinkTrigger?
+    public var log: EventLog?
+    public var kernel: KernelState?
+
+    public init(networkd: NetworkdService? = nil, trigger: LinkTrigger? = nil, log: EventLog? = nil, kernel: KernelState? = nil) {
+        self.networkd = networkd
+        self.trigger = trigger
+        self.log = log
+        self.kernel = kernel
+    }
+
+    /// Nothing outside the root: what `--root DIR` gets.
+    public static var none: SystemEffects { SystemEffects() }
+
+    /// The running system.
+    public static var live: SystemEffects {
+        SystemEffects(networkd: LiveNetworkd(), trigger: LiveUdev(), log: LiveJournal(), kernel: LiveKernel())
+    }
+}

@@ -1,0 +1,153 @@
+import EC2NetCore
+import EC2NetIO
+import EC2NetOps
+import Foundation
+import Testing
+
+/// Recording fakes of the system seams: they remember every call and answer as told.
+final class RecordingNetworkd: NetworkdService {
+    var reloads = 0
+    var running = true
+    var applied: [Int: String] = [:]
+    func reload() throws(IOError) -> ReloadOutcome {
+        reloads += 1
+        return running ? .reloaded : .notRunning
+    }
+    func isRunning() -> Bool { running }
+    func appliedNetworkFile(ifindex: Int) -> String? { applied[ifindex] }
+}
+
+final class RecordingTrigger: LinkTrigger {
+    var triggered: [String] = []
+    func triggerAdd(link: String) throws(IOError) { triggered.append(link) }
+}
+
+final class RecordingLog: EventLog {
+    var events: [(Journal.Event, String)] = []
+    func record(_ event: Journal.Event, priority: Int32, message: String, fields: [String: String]) {
+        events.append((event, fields["EC2_ENI_ID"] ?? fields["EC2_FILE"] ?? ""))
+    }
+}
+
+struct FakeKernel: KernelState {
+    var ruleList: [RoutingPolicyRule]
+    var routeList: [Netlink.Route]
+    func rules() throws(IOError) -> [RoutingPolicyRule] { ruleList }
+    func routes() throws(IOError) -> [Netlink.Route] { routeList }
+}
+
+/// The apply and status operations with their side effects replaced by recording fakes.
+@Suite(.serialized)
+struct OperationsTests {
+    static let example = TestSupport.repository.appendingPathComponent("examples/three-enis")
+
+    static func request(root: URL) throws -> ApplyRequest {
+        let document = try MetadataDocument(bytes: Array(try Data(contentsOf: example.appendingPathComponent("metadata.json"))),
+                                            source: "metadata.json")
+        let links = try Link.parseList(Array(try Data(contentsOf: example.appendingPathComponent("links.json"))), source: "links.json")
+        return ApplyRequest(source: .document(document, source: "metadata.json"), root: root.path, links: links, options: PlanOptions())
+    }
+
+    @Test("apply tells networkd, udev and the journal only what changed, and nothing on a second run")
+    func effectsOnlyOnChange() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let networkd = RecordingNetworkd(), trigger = RecordingTrigger(), log = RecordingLog()
+        let effects = SystemEffects(networkd: networkd, trigger: trigger, log: log)
+        let first = try apply(Self.request(root: root), effects: effects)
+        #expect(first.reload == .reloaded && networkd.reloads == 1)
+        #expect(trigger.triggered == ["ens5", "ens6", "ens7"])
+        #expect(log.events.map(\.0) == [.eniConfigured, .eniConfigured, .eniConfigured])
+        #expect(log.events.map(\.1) == ["eni-0a1b2c3d4e5f60001", "eni-0a1b2c3d4e5f60002", "eni-0a1b2c3d4e5f60003"])
+        let second = try apply(Self.request(root: root), effects: effects)
+        #expect(second.reload == nil && networkd.reloads == 1, "a no-change apply reloaded networkd")
+        #expect(trigger.triggered.count == 3 && log.events.count == 3)
+        #expect(second.lines().last == "no change: 7 files up to date")
+    }
+
+    @Test("apply with SystemEffects.none writes the files and touches nothing else")
+    func noEffects() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let report = try apply(Self.request(root: root), effects: .none)
+        #expect(report.reload == nil && report.sync.created.count == 7)
+    }
+
+    @Test("an offline apply (--metadata) leaves a record status checks against, not a boot cache")
+    func offlineRecord() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let request = try Self.request(root: root)
+        _ = try apply(request, effects: .none)
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("var/lib/ec2-netgen/metadata.json").path))
+        let report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions()), effects: .none)
+        #expect(report.inSync, "\(report.problems) \(report.interfaces.map(\.problems))")
+    }
+
+    @Test("status: a missing .network makes its ENI and the total not in sync")
+    func missingFileIsNamedOnItsENI() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let request = try Self.request(root: root)
+        _ = try apply(request, effects: .none)
+        try FileManager.default.removeItem(at: root.appendingPathComponent("run/systemd/network/05-ec2-netgen-020000000002.network"))
+        let report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions()), effects: .none)
+        #expect(!report.inSync)
+        let entry = try #require(report.interfaces.first { $0.plan.linkName == "ens6" })
+        #expect(entry.problems.count == 1 && entry.problems[0].contains("020000000002.network is missing"), "\(entry.problems)")
+        #expect(report.interfaces.filter { $0.problems.isEmpty }.count == 2)
+        let json = report.json().serialized()
+        #expect(json.contains("\"schema\": 1") && json.contains("\"in-sync\": false"))
+    }
+
+    @Test("status: links that match no ENI of the metadata are not in sync (nothing was checked)")
+    func noMatchingLinks() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let request = try Self.request(root: root)
+        _ = try apply(request, effects: .none)
+        let strangers = [Link(name: "eth0", mac: try #require(MACAddress("02:99:00:00:00:01")), driver: "ena", index: 2)]
+        let report = status(StatusRequest(root: root.path, links: strangers, options: PlanOptions()), effects: .none)
+        #expect(!report.inSync)
+        #expect(report.problems.contains { $0.contains("none of the 3 ENIs") }, "\(report.problems)")
+        // And the files of the ENIs it cannot see are unexpected now.
+        #expect(report.problems.contains { $0.contains("belongs to no configured ENI") })
+    }
+
+    @Test("status: networkd not running, kernel drift and a failed or stale IMDS read are problems")
+    func liveProblems() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let request = try Self.request(root: root)
+        let result = try apply(request, effects: .none)
+        let networkd = RecordingNetworkd()
+        networkd.running = false
+        let allRules = result.plan.interfaces.flatMap(\.rules) + result.plan.mainRules
+        let allRoutes = result.plan.interfaces.flatMap(\.routes).map {
+            Netlink.Route(family: $0.family, table: $0.table, destination: $0.destination)
+        }
+        let fine = FakeKernel(ruleList: allRules, routeList: allRoutes)
+        var report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions()),
+                            effects: SystemEffects(networkd: networkd, kernel: fine))
+        #expect(report.problems.contains { $0.contains("systemd-networkd is not running") }, "\(report.problems)")
+        networkd.running = true
+        report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions()),
+                        effects: SystemEffects(networkd: networkd, kernel: fine))
+        #expect(report.inSync, "\(report.problems) \(report.interfaces.map(\.problems))")
+        let drifted = FakeKernel(ruleList: Array(allRules.dropFirst()), routeList: allRoutes)
+        report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions()),
+                        effects: SystemEffects(networkd: networkd, kernel: drifted))
+        #expect(!report.inSync && report.interfaces.contains { !$0.missingRules.isEmpty })
+        // A failed last read, then a good one that is too old.
+        let record = root.appendingPathComponent("run/ec2-netgen/last-imds")
+        let now = Int(Date().timeIntervalSince1970.rounded())
+        try String("failed \(now - 5) imds: timed out\n").write(to: record, atomically: true, encoding: .utf8)
+        report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions(), now: now),
+                        effects: SystemEffects(networkd: networkd, kernel: fine))
+        #expect(!report.inSync && report.problems.contains { $0.contains("the last IMDS read failed") }, "\(report.problems)")
+        try String("ok \(now - 200) imds: 3 requests\n").write(to: record, atomically: true, encoding: .utf8)
+        report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions(), now: now),
+                        effects: SystemEffects(networkd: networkd, kernel: fine))
+        #expect(!report.inSync && report.problems.contains { $0.contains("200 s ago, more than three refresh intervals") }, "\(report.problems)")
+    }
+}
