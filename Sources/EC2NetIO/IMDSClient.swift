@@ -169,7 +169,9 @@ public final class IMDSClient: Sendable {
             if let budget = state.budgets[link] { return budget }
             var file: String?
             if let directory = configuration.budgetDirectory {
-                mkdir(directory, 0o755)  // may exist; if it cannot be made, the open fails and the bucket is local
+                // May exist; if it cannot be made, the open fails and the bucket is local.
+                // 0755 whatever the umask, as every directory ec2-netgen makes.
+                if mkdir(directory, 0o755) == 0 { chmod(directory, 0o755) }
                 file = directory + "/imds-budget." + (link.isEmpty ? "default" : link)
             }
             let budget = PacketBudget(rate: configuration.packetsPerSecond, burst: configuration.packetBurst, stateFile: file)

@@ -44,6 +44,8 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .disabledByEnvironment:
             return "IMDS access is disabled by AWS_EC2_METADATA_DISABLED (use --imds-endpoint to override)"
+        case .invalidEndpoint(let source, let value) where source.hasSuffix("_MODE"):
+            return "\(source): \(value) is not IPv4 or IPv6"
         case .invalidEndpoint(let source, let value):
             return "\(source): \(value) is not an http://ADDRESS[:PORT] endpoint"
         case .forbidden(let endpoint, let path):

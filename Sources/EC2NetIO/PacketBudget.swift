@@ -31,7 +31,9 @@ public final class PacketBudget: Sendable {
     public init(rate: Double, burst: Double, stateFile: String? = nil) {
         self.rate = rate
         self.burst = burst
-        fd = stateFile.map { open($0, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) } ?? -1
+        let descriptor = stateFile.map { open($0, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) } ?? -1
+        if descriptor >= 0 { fchmod(descriptor, 0o644) }  // whatever the umask, as every file ec2-netgen writes
+        fd = descriptor
         local = Mutex((burst, Self.now()))
     }
 

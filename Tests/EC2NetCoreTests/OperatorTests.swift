@@ -1,0 +1,153 @@
+import EC2NetCore
+import Foundation
+import Testing
+
+/// What an operator meets: each case was a bug, and each test fails on the code before
+/// its fix.
+@Suite(.serialized)
+struct OperatorTests {
+    static let example = TestSupport.repository.appendingPathComponent("examples/three-enis")
+    static let metadata = example.appendingPathComponent("metadata.json").path
+    static let links = example.appendingPathComponent("links.json").path
+
+    /// A root with the example applied offline and its cache in place, as after a boot.
+    static func bootedRoot() throws -> URL {
+        let root = try TestSupport.temporaryDirectory()
+        let cache = root.appendingPathComponent("var/lib/ec2-netgen")
+        try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: metadata, toPath: cache.appendingPathComponent("metadata.json").path)
+        return root
+    }
+
+    @Test("a bad configuration line: the boot path logs file:line, ignores it and writes every file; by hand it is exit 2")
+    func bootSurvivesBadLine() throws {
+        let root = try Self.bootedRoot()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let etc = root.appendingPathComponent("etc/ec2-netgen")
+        try FileManager.default.createDirectory(at: etc, withIntermediateDirectories: true)
+        try "[Defaults]\nMainTableDefaultRoute=maybe\nAddressesFromPrefixes=no\n"
+            .write(to: etc.appendingPathComponent("ec2-netgen.conf"), atomically: true, encoding: .utf8)
+        let boot = try TestSupport.run(["apply", "--cached", "--boot", "--links", Self.links, "--root", root.path])
+        #expect(boot.status == 0, "\(boot.stderr)")
+        #expect(boot.stderr.contains("ec2-netgen.conf:2: MainTableDefaultRoute=\"maybe\" is not a boolean"), "\(boot.stderr)")
+        #expect(try TestSupport.snapshot(root.appendingPathComponent("run/systemd/network")).count == 7)
+        let byHand = try TestSupport.run(["apply", "--cached", "--links", Self.links, "--root", root.path])
+        #expect(byHand.status == 2 && byHand.stderr.contains("ec2-netgen.conf:2:"), "\(byHand.stderr)")
+        let timer = try TestSupport.run(["apply", "--cached", "--unattended", "--links", Self.links, "--root", root.path])
+        #expect(timer.status == 0, "\(timer.stderr)")
+    }
+
+    @Test("apply --root never talks to the host's networkd (no connection to the system bus)")
+    func rootTouchesNoBus() throws {
+        let directory = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // A listening socket standing in for the system bus: any connection attempt shows.
+        let path = directory.appendingPathComponent("bus").path
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in path.utf8.enumerated() where index < buffer.count - 1 { buffer[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0 && listen(fd, 4) == 0)
+        let root = directory.appendingPathComponent("root")
+        let run = try TestSupport.run(["apply", "--metadata", Self.metadata, "--links", Self.links, "--root", root.path],
+                                      environment: ["DBUS_SYSTEM_BUS_ADDRESS": "unix:path=" + path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!run.stdout.contains("reloaded") && !run.stdout.contains("networkd is not running"), "\(run.stdout)")
+        _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+        #expect(accept(fd, nil, nil) < 0, "apply --root connected to the system bus")
+    }
+
+    @Test("status after an offline apply checks against it instead of saying nothing was applied")
+    func statusAfterOfflineApply() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        #expect(try TestSupport.run(["apply", "--metadata", Self.metadata, "--links", Self.links, "--root", root.path]).status == 0)
+        let status = try TestSupport.run(["status", "--links", Self.links, "--root", root.path])
+        #expect(status.status == 0, "\(status.stdout)")
+        #expect(status.stderr.isEmpty)
+        try FileManager.default.removeItem(at: root.appendingPathComponent("run/systemd/network/05-ec2-netgen-020000000003.network"))
+        let broken = try TestSupport.run(["status", "--links", Self.links, "--root", root.path, "--json"])
+        #expect(broken.status == 1)
+        // No empty "ec2-netgen: " line on stderr when status reports through stdout.
+        #expect(broken.stderr.isEmpty, "\(broken.stderr)")
+        #expect(broken.stdout.contains("\"in-sync\": false") && broken.stdout.contains("020000000003.network is missing"))
+    }
+
+    @Test("usage errors are exit 2 and say what is wrong", arguments: [
+        (["fetch", "--imds-deadline", "-1"], "--imds-deadline must be more than 0 and at most 600 seconds"),
+        (["apply", "--wait-for", "ens5", "--wait-timeout", "0"], "--wait-timeout must be more than 0 and at most 3600 seconds"),
+        (["fetch", "--imds-endpoint", "http://metadata.internal"], "--imds-endpoint: http://metadata.internal is not an http://"),
+    ])
+    func usage(_ arguments: [String], _ message: String) throws {
+        let run = try TestSupport.run(arguments)
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains(message), "\(run.stderr)")
+    }
+
+    @Test("a bad endpoint mode is named as such")
+    func endpointMode() throws {
+        let run = try TestSupport.run(["fetch"], environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv7"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: IPv7 is not IPv4 or IPv6"), "\(run.stderr)")
+    }
+
+    @Test("a JSON number where IMDS serves text is named as a number")
+    func numberLeaf() throws {
+        let document = try TestSupport.document(#"{"meta-data": {"mac": "02:00:00:00:00:01", "network": {"interfaces": {"macs": {"02:00:00:00:00:01": {"device-number": 0, "local-ipv4s": "10.0.1.10"}}}}}}"#)
+        #expect(throws: InputError.notAString(path: "meta-data/network/interfaces/macs/02:00:00:00:00:01/device-number", found: "a JSON number (0)")) {
+            try parse(document)
+        }
+    }
+
+    @Test("links-file errors name the file and the entry from 1", arguments: [
+        (#"[{"name": "ens5", "driver": "ena", "index": 2}]"#, "links.json: entry 1: mac is missing"),
+        (#"[{"name": "ens5", "mac": "02:00:00:00:00:01", "driver": "ena", "index": 2}, {"name": "ens6", "mac": "zz", "index": 3}]"#,
+         "links.json: entry 2: mac \"zz\" is not a MAC address"),
+        (#"[{"name": "ens5", "mac": "02:00:00:00:00:01", "driver": "ena", "index": 2}, {"name": "ens6", "mac": "02:00:00:00:00:01", "driver": "ena", "index": 3}]"#,
+         "links.json: entry 2: mac 02:00:00:00:00:01 is on two ENA-family links"),
+        (#"[{"name": "ens5", "mac": "02:00:00:00:00:01", "index": "2"}]"#, "links.json: entry 1: index \"2\" is not a positive integer"),
+    ])
+    func linksErrors(_ text: String, _ message: String) throws {
+        #expect(throws: (any Error).self) { try Link.parseList(Array(text.utf8), source: "links.json") }
+        do {
+            _ = try Link.parseList(Array(text.utf8), source: "links.json")
+        } catch {
+            #expect(error.description == message)
+        }
+    }
+
+    /// Every configuration example in the docs, exactly as printed, must be accepted.
+    @Test("every ini block in README.md and docs/ parses as printed")
+    func documentedConfiguration() throws {
+        let files = ["README.md"] + (try FileManager.default.contentsOfDirectory(atPath: TestSupport.repository.appendingPathComponent("docs").path))
+            .filter { $0.hasSuffix(".md") }.map { "docs/" + $0 }
+        var blocks = 0
+        for file in files {
+            let text = try String(contentsOf: TestSupport.repository.appendingPathComponent(file), encoding: .utf8)
+            var current: [String]?
+            var indent = 0
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                let trimmed = line.drop { $0 == " " }
+                if current == nil, trimmed.hasPrefix("```ini") {
+                    current = []
+                    indent = line.count - trimmed.count
+                } else if current != nil, trimmed.hasPrefix("```") {
+                    var options = PlanOptions()
+                    let config = (current ?? []).joined(separator: "\n")
+                    #expect(throws: Never.self, "\(file): \(config)") { try options.apply(configText: config, file: file) }
+                    blocks += 1
+                    current = nil
+                } else if current != nil {
+                    current?.append(String(line.dropFirst(min(indent, line.count - line.drop { $0 == " " }.count))))
+                }
+            }
+        }
+        #expect(blocks >= 2, "found \(blocks) ini blocks")
+    }
+}
