@@ -1,6 +1,6 @@
 import Glibc
 
-/// Plain POSIX file access without Foundation (DESIGN.md section 12: Foundation costs
+/// Plain POSIX file access without Foundation (docs/design.md: Foundation costs
 /// start-up time the boot path cannot spare).
 public enum FileIO {
     /// Reads a whole file, refusing more than `limit` bytes so a corrupt or hostile file

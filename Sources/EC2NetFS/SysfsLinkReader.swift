@@ -2,7 +2,7 @@ import EC2NetCore
 import Glibc
 
 /// Reads links from `ROOT/sys/class/net`: name, MAC, ifindex, driver. The plain-sysfs
-/// path of DESIGN.md section 12, used under `--root` and when there is no udev database.
+/// path of docs/design.md, used under `--root` and when there is no udev database.
 public enum SysfsLinkReader {
     /// ARPHRD_ETHER: only Ethernet links can be ENIs.
     static let etherType = "1"

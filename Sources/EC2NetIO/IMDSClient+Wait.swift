@@ -4,7 +4,7 @@ import Glibc
 extension IMDSClient {
     /// What is still missing from a MAC's record, or nil when it is complete: listed,
     /// with a device number that is not 0 on card 0 unless it is the primary, and with a
-    /// network card when the primary has one (DESIGN.md section 7).
+    /// network card when the primary has one (docs/design.md).
     public func missingPart(of mac: MACAddress) throws(IOError) -> String? {
         let connection = makeConnection()
         guard let listing = try get(Self.macsPath, on: connection, allowMissing: true) else { return "macs/ is empty" }

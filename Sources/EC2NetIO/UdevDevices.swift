@@ -2,7 +2,7 @@ import CSystemd
 import EC2NetCore
 import Glibc
 
-/// Links and udev events through sd-device (DESIGN.md section 12): udev properties such
+/// Links and udev events through sd-device (docs/design.md): udev properties such
 /// as `ID_NET_MANAGED_BY` are only visible there.
 public enum UdevDevices {
     /// True when the udev database exists, so sd-device can report properties.

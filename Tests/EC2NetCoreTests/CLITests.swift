@@ -2,7 +2,7 @@ import EC2NetCore
 import Foundation
 import Testing
 
-/// The CLI contract of DESIGN.md section 8: output, idempotence, exit codes.
+/// The CLI contract of docs/design.md: output, idempotence, exit codes.
 struct CLITests {
     static let example = TestSupport.repository.appendingPathComponent("examples/three-enis")
 

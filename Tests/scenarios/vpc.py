@@ -1,4 +1,4 @@
-"""A VPC in network namespaces, with a real systemd-networkd instance (DESIGN.md section 9).
+"""A VPC in network namespaces, with a real systemd-networkd instance (docs/design.md).
 
 Namespaces (all named <run id>-<role>, so two runs never collide):
   vpc   the VPC router: one bridge per subnet with the gateway at .1, forwarding, dnsmasq

@@ -1,7 +1,7 @@
 /// A JSON value, the carrier of the metadata document, the links file and `plan --json`.
 ///
 /// Our own because the core must stay free of Foundation (start-up time and binary size,
-/// DESIGN.md section 12) and because the parser has to be fuzzable as a pure function.
+/// docs/design.md) and because the parser has to be fuzzable as a pure function.
 /// Objects keep their keys in a dictionary for lookup; serialisation sorts the keys, so
 /// output never depends on hashing order.
 public enum JSONValue: Equatable, Sendable {

@@ -1,4 +1,4 @@
-/// The metadata document of DESIGN.md section 4: a JSON object mirroring the IMDS tree
+/// The metadata document of docs/design.md: a JSON object mirroring the IMDS tree
 /// under `/latest/`. Objects are directories; a string is the raw body of a leaf; an array
 /// of strings is accepted as that body joined by newlines.
 ///

@@ -1,4 +1,4 @@
-/// Everything one configured ENI gets: the numbers of DESIGN.md section 5 and the
+/// Everything one configured ENI gets: the numbers of docs/design.md and the
 /// addresses, routes and rules derived from them. The renderer turns this into a
 /// `.network` and a `.link`; nothing here is text from IMDS.
 public struct InterfacePlan: Equatable, Sendable {

@@ -1,4 +1,4 @@
-/// Table ids, metrics and rule priorities: the fixed numbers of DESIGN.md section 5.
+/// Table ids, metrics and rule priorities: the fixed numbers of docs/design.md.
 /// Operators' runbooks use them, so they live in one place.
 public enum RoutingNumbers {
     /// `10000 + 100·card + device`, the ids amazon-ec2-net-utils uses.
@@ -64,7 +64,7 @@ public func enaLink(for mac: MACAddress, in links: [Link]) -> Link? {
     }
 }
 
-/// The signs of IMDS lag after a hot attach (DESIGN.md section 7), or nil when the record
+/// The signs of IMDS lag after a hot attach (docs/design.md), or nil when the record
 /// looks complete.
 func lagSymptom(_ interface: NetworkInterface, isPrimary: Bool, primaryHasCard: Bool) -> String? {
     if primaryHasCard && interface.networkCard == nil { return "network-card missing" }

@@ -36,7 +36,7 @@ func networkFile(_ interface: InterfacePlan) -> INIFile {
     network.append("DHCP", interface.dhcp4 ? "ipv4" : "no")
     network.append("IPv6AcceptRA", interface.ipv6 ? "yes" : "no")
     // A reload reconfigures a link whose file changed; keeping the DHCP-learned state
-    // means adding a secondary IP costs no IPv4 packet (DESIGN.md section 6).
+    // means adding a secondary IP costs no IPv4 packet (docs/decisions.md).
     network.append("KeepConfiguration", "dhcp")
     file.sections.append(network)
 
