@@ -45,7 +45,7 @@ public enum FileIO {
         defer { if !closed { close(fd); unlink(temp) } }
         var written = 0
         while written < contents.count {
-            let count = contents.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            let count = contents.withUnsafeBytes { raw in write(fd, raw.baseAddress.map { $0 + written }, raw.count - written) }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw FSError(operation: "write", path: temp, code: errno)

@@ -65,7 +65,12 @@ public struct HTTPEndpoint: Equatable, Sendable, CustomStringConvertible {
 
     private static func isIPv4Literal(_ text: String) -> Bool {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) && Int($0)! <= 255 }
+        // ASCII digits only: `isNumber` is also true for "٣" or "½", which Int() rejects.
+        return parts.count == 4 && parts.allSatisfy { part in
+            guard !part.isEmpty, part.utf8.count <= 3, part.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+                  let value = Int(part) else { return false }
+            return value <= 255
+        }
     }
 
     private static func isIPv6Literal(_ text: String) -> Bool {
