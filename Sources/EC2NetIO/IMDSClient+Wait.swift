@@ -2,29 +2,33 @@ import EC2NetCore
 import Glibc
 
 extension IMDSClient {
-    /// What is still missing from a MAC's record, or nil when it is complete: listed,
-    /// with a device number that is not 0 on card 0 unless it is the primary, and with a
-    /// network card when the primary has one (docs/design.md).
+    /// What is still missing from a MAC's record, or nil when it is complete: listed, with
+    /// a device number, and past the IMDS-lag rule of the core (`lagSymptom`, the same the
+    /// planner applies). Values go through the core's number parser; a value that does
+    /// not parse counts as not there yet, and the full read after the wait names it.
     public func missingPart(of mac: MACAddress) throws(IOError) -> String? {
         let connection = makeConnection()
         guard let listing = try get(Self.macsPath, on: connection, allowMissing: true) else { return "macs/ is empty" }
         guard let key = try listedMACs(listing).first(where: { MACAddress($0) == mac }) else { return "MAC not listed yet" }
         let entries = Set((try get(Self.macsPath + key + "/", on: connection) ?? "").split(separator: "\n").map(String.init))
         guard entries.contains("device-number"),
-              let deviceText = try get(Self.macsPath + key + "/device-number", on: connection) else {
+              let device = parseDecimal(try get(Self.macsPath + key + "/device-number", on: connection) ?? "", max: 99) else {
             return "device-number not listed yet"
         }
-        let primaryText = try get("meta-data/mac", on: connection) ?? ""
-        let isPrimary = MACAddress(primaryText) == mac
-        var card = 0
+        let primary = MACAddress(try get("meta-data/mac", on: connection) ?? "")
+        let isPrimary = primary == mac
+        var card: Int?
         if entries.contains("network-card") {
-            card = Int(try get(Self.macsPath + key + "/network-card", on: connection) ?? "") ?? 0
-        } else if !isPrimary, let primaryKey = try listedMACs(listing).first(where: { MACAddress($0) == MACAddress(primaryText) }) {
-            let primaryEntries = (try get(Self.macsPath + primaryKey + "/", on: connection) ?? "").split(separator: "\n")
-            if primaryEntries.contains("network-card") { return "network-card not listed yet" }
+            guard let value = parseDecimal(try get(Self.macsPath + key + "/network-card", on: connection) ?? "", max: 99) else {
+                return "network-card not readable yet"
+            }
+            card = value
         }
-        if !isPrimary && card == 0 && deviceText == "0" { return "device-number reads 0" }
-        return nil
+        var primaryHasCard = false
+        if !isPrimary, card == nil, let primaryKey = try listedMACs(listing).first(where: { MACAddress($0) == primary }) {
+            primaryHasCard = (try get(Self.macsPath + primaryKey + "/", on: connection) ?? "").split(separator: "\n").contains("network-card")
+        }
+        return lagSymptom(deviceNumber: device, networkCard: card, isPrimary: isPrimary, primaryHasCard: primaryHasCard)
     }
 
     /// Polls until `mac` is complete, with backoff from 100 ms doubling to 1 s, for at most

@@ -23,11 +23,6 @@ public final class NetworkdControl {
         try call("Reload") { _ in 0 }
     }
 
-    /// `ReconfigureLink(ifindex)`: re-applies one link's configuration.
-    public func reconfigureLink(index: Int32) throws(IOError) {
-        try call("ReconfigureLink") { message in ec2netgen_bus_append_int32(message, index) }
-    }
-
     /// `DescribeLink(ifindex)`: networkd's JSON description of a link, which names the
     /// `.network` file it applied (`NetworkFile`).
     public func describeLink(index: Int32) throws(IOError) -> String {

@@ -67,10 +67,16 @@ public func enaLink(for mac: MACAddress, in links: [Link]) -> Link? {
 /// The signs of IMDS lag after a hot attach (docs/design.md), or nil when the record
 /// looks complete.
 func lagSymptom(_ interface: NetworkInterface, isPrimary: Bool, primaryHasCard: Bool) -> String? {
-    if primaryHasCard && interface.networkCard == nil { return "network-card missing" }
-    if !isPrimary && interface.card == 0 && interface.deviceNumber == 0 {
-        return "device-number 0 on a secondary ENI"
-    }
+    lagSymptom(deviceNumber: interface.deviceNumber, networkCard: interface.networkCard, isPrimary: isPrimary,
+               primaryHasCard: primaryHasCard)
+}
+
+/// The IMDS-lag rule itself, on typed values, for the planner and for `--wait-for`'s poll:
+/// after a hot attach `network-card` may be missing although the primary has one, and
+/// `device-number` may read 0 for a secondary ENI (only the primary is card 0, device 0).
+public func lagSymptom(deviceNumber: Int?, networkCard: Int?, isPrimary: Bool, primaryHasCard: Bool) -> String? {
+    if primaryHasCard && networkCard == nil { return "network-card missing" }
+    if !isPrimary && (networkCard ?? 0) == 0 && deviceNumber == 0 { return "device-number 0 on a secondary ENI" }
     return nil
 }
 

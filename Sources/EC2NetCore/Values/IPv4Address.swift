@@ -60,7 +60,9 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
 }
 
 /// Parses 1–3 (or more for larger bounds) decimal digits without a leading zero.
-func parseDecimal(_ text: some StringProtocol, max: Int) -> Int? {
+/// A plain decimal in 0...max (ASCII digits only), or nil. The one number parser for
+/// metadata and configuration values.
+public func parseDecimal(_ text: some StringProtocol, max: Int) -> Int? {
     let bytes = Array(text.utf8)
     guard !bytes.isEmpty, bytes.count <= String(max).utf8.count else { return nil }
     if bytes.count > 1 && bytes[0] == UInt8(ascii: "0") { return nil }
