@@ -27,24 +27,9 @@ enum Main {
         do {
             var command = try EC2Netgen.parseAsRoot()
             try command.run()
-        } catch let failure as Failure {
-            printError(failure.message)
-            exit(failure.exitCode)
-        } catch let error as InputError {
-            printError(error.description)
-            exit(2)
-        } catch let problem as ConfigurationProblem {
-            printError(problem.description)
-            exit(2)
-        } catch let error as ApplyError {
-            printError(error.description)
-            exit(1)
-        } catch let error as IOError {
-            printError(error.description)
-            exit(1)
-        } catch let error as FSError {
-            printError(error.description)
-            exit(1)
+        } catch let error where exitStatus(of: error) != nil {
+            printError("\(error)")
+            exit(exitStatus(of: error) ?? 1)
         } catch {
             let code = EC2Netgen.exitCode(for: error)
             let message = EC2Netgen.fullMessage(for: error)
@@ -67,4 +52,16 @@ func printError(_ message: String) {
     if !line.hasSuffix("\n") { line += "\n" }
     let bytes = Array(line.utf8)
     _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+/// The contract's exit status of the layers' own errors: 2 for bad usage or bad input (a
+/// file, a value, a configuration line), 1 for runtime failures; nil for
+/// argument-parser's, which `Main` maps itself.
+func exitStatus(of error: any Error) -> Int32? {
+    switch error {
+    case let failure as Failure: return failure.exitCode
+    case is InputError, is ConfigurationProblem: return 2
+    case is ApplyError, is IOError, is FSError: return 1
+    default: return nil
+    }
 }

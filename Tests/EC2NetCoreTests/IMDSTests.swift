@@ -380,19 +380,29 @@ struct RequestEconomyTests {
     static let immutable = ["device-number", "network-card", "interface-id", "subnet-ipv4-cidr-block",
                             "subnet-ipv6-cidr-blocks", "vpc-id"]
 
-    @Test("a refresh reads no immutable key, at most half a cold read's requests, and still sees a new address")
-    func refresh() throws {
+    /// A stub and a root configured from the example; the cold apply's request count.
+    static func configured() throws -> (StubIMDS, URL, Int) {
         let stub = try StubIMDS(document: try IMDSTests.exampleDocument())
         let root = try IMDSTests.configuredRoot(stub: stub)
-        defer { try? FileManager.default.removeItem(at: root) }
-        let cold = try stub.requests().count
+        return (stub, root, try stub.requests().count)
+    }
+
+    /// The example with one text replaced, served; then an apply; the requests it made.
+    static func refresh(_ stub: StubIMDS, _ root: URL, replacing old: String, with new: String) throws
+        -> [(method: String, path: String, status: Int, fault: String?)] {
         try stub.clearLog()
-        var text = try String(decoding: IMDSTests.exampleDocument(), as: UTF8.self)
-        text = text.replacingOccurrences(of: #""10.0.2.22"]"#, with: #""10.0.2.22", "10.0.2.23"]"#)
+        let text = String(decoding: try IMDSTests.exampleDocument(), as: UTF8.self).replacingOccurrences(of: old, with: new)
         try stub.setDocument(Data(text.utf8))
         let run = try TestSupport.run(["apply", "--imds-endpoint", stub.endpoint, "--links", IMDSTests.links, "--root", root.path, "--no-reload"])
         #expect(run.status == 0, "\(run.stderr)")
-        let requests = try stub.requests()
+        return try stub.requests()
+    }
+
+    @Test("a refresh reads no immutable key, at most half a cold read's requests, and still sees a new address")
+    func refresh() throws {
+        let (stub, root, cold) = try Self.configured()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let requests = try Self.refresh(stub, root, replacing: #""10.0.2.22"]"#, with: #""10.0.2.22", "10.0.2.23"]"#)
         let immutableReads = requests.filter { request in Self.immutable.contains { request.path.hasSuffix("/" + $0) } }
         #expect(immutableReads.isEmpty, "refresh read \(immutableReads.map(\.path))")
         #expect(requests.count * 2 <= cold, "refresh \(requests.count) requests, cold \(cold)")
@@ -405,17 +415,9 @@ struct RequestEconomyTests {
 
     @Test("a cache of another instance (an image) is not trusted: everything is read whole")
     func otherInstance() throws {
-        let stub = try StubIMDS(document: try IMDSTests.exampleDocument())
-        let root = try IMDSTests.configuredRoot(stub: stub)
+        let (stub, root, cold) = try Self.configured()
         defer { try? FileManager.default.removeItem(at: root) }
-        let cold = try stub.requests().count
-        try stub.clearLog()
-        var text = try String(decoding: IMDSTests.exampleDocument(), as: UTF8.self)
-        text = text.replacingOccurrences(of: "i-0123456789abcdef0", with: "i-0fedcba9876543210")
-        try stub.setDocument(Data(text.utf8))
-        let run = try TestSupport.run(["apply", "--imds-endpoint", stub.endpoint, "--links", IMDSTests.links, "--root", root.path, "--no-reload"])
-        #expect(run.status == 0, "\(run.stderr)")
-        let requests = try stub.requests()
+        let requests = try Self.refresh(stub, root, replacing: "i-0123456789abcdef0", with: "i-0fedcba9876543210")
         #expect(requests.count == cold, "\(requests.count) requests after an instance change, cold \(cold)")
         #expect(requests.contains { $0.path.hasSuffix("/device-number") })
     }
