@@ -5,11 +5,13 @@ import Glibc
 /// `EC2_ENI_ID=…`). Used only when stderr is connected to the journal (`JOURNAL_STREAM`);
 /// the plain report still goes to stdout/stderr, so nothing is lost without journald.
 public enum Journal {
-    /// Stable ids of the events, so alerting can key on them.
+    /// Stable ids of the events, so alerting can key on them; made with
+    /// `systemd-id128 new`, and explained by `catalog/ec2-netgen.catalog`
+    /// (`journalctl -x`). They never change: operators' alerts match them.
     public enum Event: String, Sendable {
-        case eniConfigured = "6f1c3b2a9d8e4c7f8a5b0e1d2c3f4a5b"
-        case eniRemoved = "0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d"
-        case imdsFailed = "d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9"
+        case eniConfigured = "49a24502605e4ebe993e67e51b6c3eed"
+        case eniRemoved = "6729ea5853154198beccfabc40f7f662"
+        case imdsFailed = "a499d35e262f4fff96f3e4c09272a633"
     }
 
     /// True when stderr is the journal (systemd sets `JOURNAL_STREAM` for services).
