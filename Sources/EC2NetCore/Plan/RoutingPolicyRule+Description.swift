@@ -6,10 +6,3 @@ extension RoutingPolicyRule: CustomStringConvertible {
         return text
     }
 }
-
-extension Route: CustomStringConvertible {
-    /// The route as `ip route` would name it, for messages.
-    public var description: String {
-        "\(destination?.description ?? "default") \(gateway == .onLink ? "on-link" : "via " + gateway.rawValue) table \(table)"
-    }
-}
