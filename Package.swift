@@ -27,7 +27,9 @@ let package = Package(
         // sd-journal for structured logs.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
                        providers: [.apt(["libsystemd-dev"]), .yum(["systemd-devel"])]),
-        .target(name: "EC2NetIO", dependencies: ["EC2NetCore", "EC2NetHTTP", "CSystemd"]),
+        // The kernel's rtnetlink headers (linux/rtnetlink.h, linux/fib_rules.h), for names.
+        .systemLibrary(name: "CNetlink"),
+        .target(name: "EC2NetIO", dependencies: ["EC2NetCore", "EC2NetHTTP", "CSystemd", "CNetlink"]),
         // The operations (apply, status): every decision of a run, with its side effects
         // outside the root passed in as small protocols (SystemEffects), so tests use
         // recording fakes. The CLI parses flags and calls one of them.

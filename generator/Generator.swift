@@ -54,7 +54,9 @@ struct Generator {
     /// A drop-in replacing the timer's period: `ec2-netgen-refresh.timer.d/50-interval.conf`.
     func writeTimerInterval(_ seconds: Int) {
         let directory = normal + "/ec2-netgen-refresh.timer.d"
-        let text = "# Written by ec2-netgen-generator from [Refresh] IntervalSec=.\n[Timer]\nOnUnitActiveSec=\nOnUnitActiveSec=\(seconds)s\n"
+        // Through the one INI model; the empty assignment first resets the list setting.
+        let text = INIFile(comments: ["Written by ec2-netgen-generator from [Refresh] IntervalSec=."],
+                           sections: [INISection("Timer", [("OnUnitActiveSec", ""), ("OnUnitActiveSec", "\(seconds)s")])]).serialized()
         do {
             try FileIO.makeDirectories(directory)
             try FileIO.writeAtomically(directory + "/50-interval.conf", contents: Array(text.utf8), mode: 0o644)

@@ -69,39 +69,47 @@ public final class IMDSClient: Sendable {
     func get(_ path: String, on connection: HTTPConnection, via source: String? = nil,
              allowMissing: Bool = false) throws(IOError) -> String? {
         let fullPath = "/latest/" + path
-        var attempt = 0
         var refreshedHere = false
         while true {
             let (token, generation) = try currentToken(on: connection)
-            let outcome = send(connection, via: source, attempt: attempt, method: "GET", path: fullPath,
-                               headers: [HTTPHeader(name: "X-aws-ec2-metadata-token", value: token)])
-            switch outcome {
-            case .success(let response):
-                switch response.status {
-                case 200:
-                    guard let text = String(validating: response.body, as: UTF8.self) else {
-                        throw .malformed(endpoint: endpointText, path: fullPath, reason: "body is not UTF-8")
-                    }
-                    return text
-                case 404 where allowMissing:
-                    return nil
-                case 401:
-                    // The token expired or was revoked: fetch one new token per run.
-                    guard !refreshedHere, try invalidateToken(generation: generation) else {
-                        throw .unauthorized(endpoint: endpointText, path: fullPath)
-                    }
-                    refreshedHere = true
-                    continue
-                case 403:
-                    throw .forbidden(endpoint: endpointText, path: fullPath)
-                case 429, 500...599:
-                    try backoff(attempt: &attempt, path: fullPath, last: "status \(response.status)")
-                default:
-                    throw .http(endpoint: endpointText, path: fullPath, status: response.status)
+            let response = try exchange(connection, via: source, method: "GET", path: fullPath,
+                                        headers: [HTTPHeader(name: "X-aws-ec2-metadata-token", value: token)])
+            switch response.status {
+            case 200:
+                guard let text = String(validating: response.body, as: UTF8.self) else {
+                    throw .malformed(endpoint: endpointText, path: fullPath, reason: "body is not UTF-8")
                 }
+                return text
+            case 404 where allowMissing:
+                return nil
+            case 401:
+                // The token expired or was revoked: fetch one new token per run.
+                guard !refreshedHere, try invalidateToken(generation: generation) else {
+                    throw .unauthorized(endpoint: endpointText, path: fullPath)
+                }
+                refreshedHere = true
+            case 403:
+                throw .forbidden(endpoint: endpointText, path: fullPath)
+            default:
+                throw .http(endpoint: endpointText, path: fullPath, status: response.status)
+            }
+        }
+    }
+
+    /// The one retry loop: sends until an answer that is neither 429 nor 5xx, retrying
+    /// those and transport failures with backoff until the run's deadline. An oversized
+    /// body is never retried (the next answer would be as large).
+    private func exchange(_ connection: HTTPConnection, via source: String?, method: String, path: String,
+                          headers: [HTTPHeader]) throws(IOError) -> HTTPResponse {
+        var attempt = 0
+        while true {
+            switch send(connection, via: source, attempt: attempt, method: method, path: path, headers: headers) {
+            case .success(let response):
+                guard response.status == 429 || (500...599).contains(response.status) else { return response }
+                try backoff(attempt: &attempt, path: path, last: "status \(response.status)")
             case .failure(let error):
-                if case .parse(.bodyTooLarge) = error { throw .transport(endpoint: endpointText, path: fullPath, error: error) }
-                try backoff(attempt: &attempt, path: fullPath, last: error.description)
+                if case .parse(.bodyTooLarge) = error { throw .transport(endpoint: endpointText, path: path, error: error) }
+                try backoff(attempt: &attempt, path: path, last: error.description)
             }
         }
     }
@@ -225,30 +233,21 @@ public final class IMDSClient: Sendable {
         state.withLock { state in state.token.map { ($0, state.tokenGeneration) } }
     }
 
-    /// `PUT /latest/api/token`, with the same retry policy as every other request.
+    /// `PUT /latest/api/token`, through the same retry loop as every other request.
     private func fetchToken(on connection: HTTPConnection) throws(IOError) -> String {
         let path = "/latest/api/token"
-        var attempt = 0
-        while true {
-            let outcome = send(connection, via: nil, attempt: attempt, method: "PUT", path: path,
-                               headers: [HTTPHeader(name: "X-aws-ec2-metadata-token-ttl-seconds", value: "\(configuration.tokenTTLSeconds)")])
-            switch outcome {
-            case .success(let response):
-                switch response.status {
-                case 200:
-                    // A token is opaque but printable; anything else could inject headers.
-                    guard !response.body.isEmpty, response.body.count <= 1024,
-                          response.body.allSatisfy({ $0 > 32 && $0 < 127 }) else {
-                        throw .malformed(endpoint: endpointText, path: path, reason: "session token is not printable ASCII")
-                    }
-                    return String(decoding: response.body, as: UTF8.self)
-                case 403: throw .forbidden(endpoint: endpointText, path: path)
-                case 429, 500...599: try backoff(attempt: &attempt, path: path, last: "status \(response.status)")
-                default: throw .http(endpoint: endpointText, path: path, status: response.status)
-                }
-            case .failure(let error):
-                try backoff(attempt: &attempt, path: path, last: error.description)
+        let response = try exchange(connection, via: nil, method: "PUT", path: path,
+                                    headers: [HTTPHeader(name: "X-aws-ec2-metadata-token-ttl-seconds", value: "\(configuration.tokenTTLSeconds)")])
+        switch response.status {
+        case 200:
+            // A token is opaque but printable; anything else could inject headers.
+            guard !response.body.isEmpty, response.body.count <= 1024,
+                  response.body.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+                throw .malformed(endpoint: endpointText, path: path, reason: "session token is not printable ASCII")
             }
+            return String(decoding: response.body, as: UTF8.self)
+        case 403: throw .forbidden(endpoint: endpointText, path: path)
+        default: throw .http(endpoint: endpointText, path: path, status: response.status)
         }
     }
 

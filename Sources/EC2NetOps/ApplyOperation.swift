@@ -106,8 +106,8 @@ public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> App
     var preserve: Set<String> = []
     for skipped in plan.skipped {
         if case .incomplete = skipped.reason {
-            preserve.insert(Artifact.networkName(for: skipped.mac))
-            preserve.insert(Artifact.linkName(for: skipped.mac))
+            preserve.insert(Artifact.networkFileName(for: skipped.mac))
+            preserve.insert(Artifact.linkFileName(for: skipped.mac))
         }
     }
     let directory = ManagedDirectory(root: root)
@@ -183,7 +183,7 @@ func describe(_ selector: InterfaceSelector) -> String {
 func retrigger(_ sync: SyncReport, plan: Plan, trigger: LinkTrigger) -> [String] {
     let changed = Set(sync.created + sync.updated)
     var warnings: [String] = []
-    for interface in plan.interfaces where changed.contains(Artifact.linkName(for: interface.mac)) {
+    for interface in plan.interfaces where changed.contains(Artifact.linkFileName(for: interface.mac)) {
         guard let name = interface.linkName else { continue }
         do {
             try trigger.triggerAdd(link: name)
@@ -198,7 +198,7 @@ func retrigger(_ sync: SyncReport, plan: Plan, trigger: LinkTrigger) -> [String]
 func journal(_ sync: SyncReport, plan: Plan, log: EventLog?) {
     guard let log else { return }
     let written = Set(sync.created + sync.updated)
-    for interface in plan.interfaces where written.contains(Artifact.networkName(for: interface.mac)) {
+    for interface in plan.interfaces where written.contains(Artifact.networkFileName(for: interface.mac)) {
         var fields = ["EC2_MAC": interface.mac.description, "EC2_TABLE": "\(interface.table)"]
         if let id = interface.interfaceID { fields["EC2_ENI_ID"] = id }
         if let name = interface.linkName { fields["INTERFACE"] = name }

@@ -74,8 +74,8 @@ public func status(_ request: StatusRequest, effects: SystemEffects) -> StatusRe
     let directory = ManagedDirectory(root: root)
     var owner: [String: MACAddress] = [:]
     for interface in plan.interfaces {
-        owner[Artifact.networkName(for: interface.mac)] = interface.mac
-        owner[Artifact.linkName(for: interface.mac)] = interface.mac
+        owner[Artifact.networkFileName(for: interface.mac)] = interface.mac
+        owner[Artifact.linkFileName(for: interface.mac)] = interface.mac
     }
     var fileProblems: [MACAddress: [String]] = [:]
     var expected: Set<String> = []
@@ -87,7 +87,7 @@ public func status(_ request: StatusRequest, effects: SystemEffects) -> StatusRe
         let problem = "\(path) is \(onDisk == nil ? "missing" : "not what ec2-netgen wrote"): run `ec2-netgen apply`"
         if let mac = owner[artifact.name] { fileProblems[mac, default: []].append(problem) } else { report.problems.append(problem) }
     }
-    let kept = Set(plan.skipped.flatMap { [Artifact.networkName(for: $0.mac), Artifact.linkName(for: $0.mac)] })
+    let kept = Set(plan.skipped.flatMap { [Artifact.networkFileName(for: $0.mac), Artifact.linkFileName(for: $0.mac)] })
     for name in ((try? directory.managedFiles()) ?? []) where !expected.contains(name) && !kept.contains(name) {
         report.problems.append("\(directory.path)/\(name) belongs to no configured ENI: run `ec2-netgen apply`")
     }
@@ -111,7 +111,7 @@ public func status(_ request: StatusRequest, effects: SystemEffects) -> StatusRe
     }
     for interface in plan.interfaces {
         var entry = StatusReport.Interface(plan: interface)
-        entry.expectedFile = directory.path + "/" + Artifact.networkName(for: interface.mac)
+        entry.expectedFile = directory.path + "/" + Artifact.networkFileName(for: interface.mac)
         entry.problems = fileProblems[interface.mac] ?? []
         if networkdRunning == true, let networkd = effects.networkd,
            let link = request.links.first(where: { $0.name == interface.linkName }) {

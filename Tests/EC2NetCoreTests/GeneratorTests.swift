@@ -51,7 +51,12 @@ struct GeneratorTests {
             } else {
                 var isDirectory: ObjCBool = false
                 _ = fm.fileExists(atPath: path, isDirectory: &isDirectory)
-                result[relative] = isDirectory.boolValue ? "dir" : "file"
+                // Drop-ins are recorded with their text, so tests check what they say.
+                if relative.hasSuffix(".conf"), let text = try? String(contentsOfFile: path, encoding: .utf8) {
+                    result[relative] = "file: " + text
+                } else {
+                    result[relative] = isDirectory.boolValue ? "dir" : "file"
+                }
             }
         }
         return result
@@ -116,7 +121,9 @@ struct GeneratorTests {
     func refreshInterval() throws {
         let run = try generate(cmdline: "", dmi: ["sys_vendor": "Amazon EC2"], config: "[Refresh]\nIntervalSec=300\n")
         #expect(run.status == 0)
-        #expect(added(run)["out/normal/ec2-netgen-refresh.timer.d/50-interval.conf"] == "file")
+        // OnUnitActiveSec= is reset first: a timer drop-in appends to a list setting.
+        #expect(added(run)["out/normal/ec2-netgen-refresh.timer.d/50-interval.conf"]
+            == "file: # Written by ec2-netgen-generator from [Refresh] IntervalSec=.\n\n[Timer]\nOnUnitActiveSec=\nOnUnitActiveSec=300s\n")
         let broken = try generate(cmdline: "", dmi: ["sys_vendor": "Amazon EC2"], config: "[Refresh]\nIntervalSec=often\n")
         #expect(broken.status == 0)
         #expect(broken.stderr.isEmpty)

@@ -12,9 +12,18 @@ struct GoldenTests {
         return names.filter { $0.first?.isNumber == true }.sorted()
     }()
 
-    @Test("golden cases exist")
-    func casesExist() {
-        #expect(Self.cases.count >= 14, "Tests/Golden has \(Self.cases.count) cases")
+    /// A case without its inputs or expectations would pass the output test vacuously.
+    @Test("every golden case has its inputs, an expected file set and a plan")
+    func casesAreWhole() throws {
+        #expect(!Self.cases.isEmpty)
+        for name in Self.cases {
+            let base = TestSupport.goldenDirectory.appendingPathComponent(name)
+            for file in ["input/metadata.json", "input/links.json", "plan.json"] {
+                #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent(file).path), "\(name) lacks \(file)")
+            }
+            let expected = (try? FileManager.default.contentsOfDirectory(atPath: base.appendingPathComponent("expected").path)) ?? []
+            #expect(expected.contains { $0.hasSuffix(".network") }, "\(name)/expected holds no .network")
+        }
     }
 
     @Test("golden output", arguments: cases)

@@ -45,7 +45,12 @@ struct IMDSTests {
         #expect(fetched.status == 0)
         let cacheText = try String(contentsOf: live.appendingPathComponent(cacheRelative), encoding: .utf8)
         #expect(fetched.stdout == cacheText)
-        #expect(!cacheText.contains("token"))
+        let tokens = try stub.issuedTokens()
+        #expect(!tokens.isEmpty)
+        for token in tokens {
+            #expect(!cacheText.contains(token), "the cache holds the session token")
+            #expect(!run.stdout.contains(token) && !run.stderr.contains(token), "the output shows the session token")
+        }
     }
 
     /// Faults that retrying fixes: the run succeeds, with the retries counted.

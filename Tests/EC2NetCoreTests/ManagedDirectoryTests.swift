@@ -88,5 +88,10 @@ struct ManagedDirectoryTests {
         #expect(links.map(\.name) == ["ens5", "ens6"])
         #expect(links.map(\.driver) == ["ena", ""])
         #expect(links[0].mac.description == "02:00:00:00:00:01")
+        // `ec2-netgen links` prints them in the --links format, which reads back the same.
+        let printed = try TestSupport.run(["links", "--root", root.path])
+        #expect(printed.status == 0, "\(printed.stderr)")
+        #expect(try Link.parseList(Array(printed.stdout.utf8), source: "links") == links)
+        #expect(printed.stdout.contains(#""driver": "ena""#) && printed.stdout.contains(#""index": 2"#))
     }
 }

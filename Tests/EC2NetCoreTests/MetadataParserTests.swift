@@ -66,7 +66,10 @@ struct MetadataParserTests {
     @Test("device-number above 99 is rejected (tables would collide across cards)")
     func deviceNumberBound() throws {
         let text = Self.document().replacingOccurrences(of: #""device-number": "0""#, with: #""device-number": "100""#)
-        #expect(throws: InputError.self) { try parse(TestSupport.document(text)) }
+        #expect(throws: InputError.invalidValue(path: "meta-data/network/interfaces/macs/02:00:00:00:00:01/device-number",
+                                                value: "100", expected: "a device number 0–99")) {
+            try parse(TestSupport.document(text))
+        }
     }
 
     @Test("missing device-number names MAC and key")
@@ -87,14 +90,17 @@ struct MetadataParserTests {
 
     @Test("primary MAC must be listed")
     func primaryListed() throws {
-        #expect(throws: InputError.self) { try parse(TestSupport.document(Self.document(primary: "02:00:00:00:00:09"))) }
+        #expect(throws: InputError.missingKey(path: "meta-data/network/interfaces/macs/02:00:00:00:00:09")) {
+            try parse(TestSupport.document(Self.document(primary: "02:00:00:00:00:09")))
+        }
     }
 
     @Test("an address on two ENIs is rejected")
     func duplicateAddress() throws {
         let text = Self.document().replacingOccurrences(of: "}}}}}}", with:
             #"}, "02:00:00:00:00:02": {"device-number": "1", "local-ipv4s": "10.0.1.11"}}}}}}"#)
-        #expect(throws: InputError.self) { try parse(TestSupport.document(text)) }
+        let macs = [MACAddress("02:00:00:00:00:01"), MACAddress("02:00:00:00:00:02")].compactMap { $0 }
+        #expect(throws: InputError.duplicateAddress(IPAddress("10.0.1.11")!, macs: macs)) { try parse(TestSupport.document(text)) }
     }
 
     @Test("arrays are newline-joined bodies")

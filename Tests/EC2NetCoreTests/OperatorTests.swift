@@ -122,6 +122,27 @@ struct OperatorTests {
         }
     }
 
+    /// What `--help` offers, the man page and README must name: an option nobody can find
+    /// is as good as missing.
+    @Test("the man page and README name every option and subcommand the binary has")
+    func documentedOptions() throws {
+        let man = try String(contentsOf: TestSupport.repository.appendingPathComponent("man/ec2-netgen.8"), encoding: .utf8)
+            .replacingOccurrences(of: "\\-", with: "-")
+        let readme = try String(contentsOf: TestSupport.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        for command in ["plan", "apply", "fetch", "status", "links"] {
+            #expect(man.contains("ec2-netgen \(command)") && readme.contains("ec2-netgen \(command)"), "\(command) undocumented")
+            let help = try TestSupport.run([command, "--help"])
+            #expect(help.status == 0)
+            let options = Set(help.stdout.split(whereSeparator: { " \n,=<>[]():.;".contains($0) })
+                .filter { $0.hasPrefix("--") }.map(String.init)).subtracting(["--help", "--version"])
+            #expect(!options.isEmpty || command == "fetch", "\(command) --help lists no option")
+            for option in options.sorted() {
+                #expect(man.contains(option), "man/ec2-netgen.8 does not name \(command) \(option)")
+                #expect(readme.contains(option), "README.md does not name \(command) \(option)")
+            }
+        }
+    }
+
     /// Every configuration example in the docs, exactly as printed, must be accepted.
     @Test("every ini block in README.md and docs/ parses as printed")
     func documentedConfiguration() throws {

@@ -3,11 +3,20 @@ import Testing
 
 /// The planner: numbering, link choice, skips, errors.
 struct PlannerTests {
-    static let twoENIs = """
-        {"meta-data": {"mac": "02:00:00:00:00:01", "network": {"interfaces": {"macs": {
-          "02:00:00:00:00:01": {"device-number": "0", "local-ipv4s": "10.0.1.10", "subnet-ipv4-cidr-block": "10.0.1.0/24"},
-          "02:00:00:00:00:02": {"device-number": "DEV", "local-ipv4s": "10.0.2.20", "subnet-ipv4-cidr-block": "10.0.2.0/24"}}}}}}
-        """
+    /// One ENI's metadata directory, as IMDS lists it.
+    static func eni(device: Int, ipv4: String, subnet: String, card: Int? = nil) -> String {
+        let cardKey = card.map { #", "network-card": "\#($0)""# } ?? ""
+        return #"{"device-number": "\#(device)"\#(cardKey), "local-ipv4s": "\#(ipv4)", "subnet-ipv4-cidr-block": "\#(subnet)"}"#
+    }
+
+    /// A primary (02:…:01 in 10.0.1.0/24) and a second ENI (02:…:02 in 10.0.2.0/24).
+    static func twoENIs(primaryDevice: Int = 0, secondDevice: Int, card: Int? = nil) throws -> Instance {
+        try parse(TestSupport.document("""
+            {"meta-data": {"mac": "02:00:00:00:00:01", "network": {"interfaces": {"macs": {
+              "02:00:00:00:00:01": \(eni(device: primaryDevice, ipv4: "10.0.1.10", subnet: "10.0.1.0/24")),
+              "02:00:00:00:00:02": \(eni(device: secondDevice, ipv4: "10.0.2.20", subnet: "10.0.2.0/24", card: card))}}}}}
+            """))
+    }
 
     static func links(_ macs: [String]) -> [Link] {
         macs.enumerated().compactMap { index, mac in
@@ -17,7 +26,7 @@ struct PlannerTests {
 
     @Test("the primary gets rules in both bands; main rule once per family")
     func primaryRules() throws {
-        let instance = try parse(TestSupport.document(Self.twoENIs.replacingOccurrences(of: "DEV", with: "1")))
+        let instance = try Self.twoENIs(secondDevice: 1)
         let plan = try EC2NetCore.plan(instance, links: Self.links(["02:00:00:00:00:01", "02:00:00:00:00:02"]), options: PlanOptions())
         let primary = try #require(plan.interfaces.first)
         #expect(primary.isPrimary)
@@ -30,8 +39,7 @@ struct PlannerTests {
 
     @Test("two ENIs on one (card, device) are an error")
     func duplicateDevice() throws {
-        let instance = try parse(TestSupport.document(Self.twoENIs.replacingOccurrences(of: #""DEV""#, with: #""1", "network-card": "0""#)
-            .replacingOccurrences(of: #""device-number": "0""#, with: #""device-number": "1""#)))
+        let instance = try Self.twoENIs(primaryDevice: 1, secondDevice: 1, card: 0)
         #expect(throws: InputError.duplicateDevice(card: 0, device: 1, macs: [MACAddress("02:00:00:00:00:01")!, MACAddress("02:00:00:00:00:02")!])) {
             try EC2NetCore.plan(instance, links: Self.links(["02:00:00:00:00:01", "02:00:00:00:00:02"]), options: PlanOptions())
         }
@@ -39,7 +47,7 @@ struct PlannerTests {
 
     @Test("device-number 0 on a secondary is IMDS lag: skipped as incomplete")
     func lag() throws {
-        let instance = try parse(TestSupport.document(Self.twoENIs.replacingOccurrences(of: "DEV", with: "0")))
+        let instance = try Self.twoENIs(secondDevice: 0)
         let plan = try EC2NetCore.plan(instance, links: Self.links(["02:00:00:00:00:01", "02:00:00:00:00:02"]), options: PlanOptions())
         #expect(plan.interfaces.count == 1)
         guard case .incomplete = plan.skipped.first?.reason else {
@@ -50,7 +58,7 @@ struct PlannerTests {
 
     @Test("absent links: skipped, unless rendering for boot")
     func absent() throws {
-        let instance = try parse(TestSupport.document(Self.twoENIs.replacingOccurrences(of: "DEV", with: "1")))
+        let instance = try Self.twoENIs(secondDevice: 1)
         let live = try EC2NetCore.plan(instance, links: Self.links(["02:00:00:00:00:01"]), options: PlanOptions())
         #expect(live.interfaces.count == 1)
         #expect(live.skipped.first?.reason == .notAttached)
@@ -63,7 +71,7 @@ struct PlannerTests {
 
     @Test("a link claimed by another manager is left alone")
     func managedBy() throws {
-        let instance = try parse(TestSupport.document(Self.twoENIs.replacingOccurrences(of: "DEV", with: "1")))
+        let instance = try Self.twoENIs(secondDevice: 1)
         var links = Self.links(["02:00:00:00:00:01", "02:00:00:00:00:02"])
         links[1].managedBy = "org.freedesktop.NetworkManager"
         let plan = try EC2NetCore.plan(instance, links: links, options: PlanOptions())
@@ -73,7 +81,7 @@ struct PlannerTests {
 
     @Test("rendering is deterministic")
     func deterministic() throws {
-        let instance = try parse(TestSupport.document(Self.twoENIs.replacingOccurrences(of: "DEV", with: "1")))
+        let instance = try Self.twoENIs(secondDevice: 1)
         let links = Self.links(["02:00:00:00:00:02", "02:00:00:00:00:01"])
         let first = render(try EC2NetCore.plan(instance, links: links, options: PlanOptions()))
         let second = render(try EC2NetCore.plan(instance, links: links.reversed(), options: PlanOptions()))

@@ -70,6 +70,14 @@ final class StubIMDS: @unchecked Sendable {
         }
     }
 
+    /// Every session token the stub issued, for leak checks by value.
+    func issuedTokens() throws -> [String] {
+        guard let text = try? String(contentsOf: logURL, encoding: .utf8) else { return [] }
+        return try text.split(separator: "\n").compactMap { line in
+            (try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["issued-token"] as? String
+        }
+    }
+
     /// Empties the request log.
     func clearLog() throws { try Data().write(to: logURL) }
 }

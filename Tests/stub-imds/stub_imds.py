@@ -90,10 +90,15 @@ class State:
                 return rule
         return None
 
-    def record(self, method, path, status, fault):
+    def record(self, method, path, status, fault, issued=None):
+        """One log line per request; a token answer also logs the token it issued, so a
+        test can look for that very value where it must not be (caches, logs)."""
         if self.log:
+            entry = {"method": method, "path": path, "status": status, "fault": fault}
+            if issued:
+                entry["issued-token"] = issued
             with LOCK:
-                self.log.write(json.dumps({"method": method, "path": path, "status": status, "fault": fault}) + "\n")
+                self.log.write(json.dumps(entry) + "\n")
 
     def token_ttl(self, token):
         """Seconds the token has left, or None when it is unknown or expired."""
@@ -194,8 +199,8 @@ class Connection:
         lines.append("Connection: keep-alive" if self.state.keep_alive else "Connection: close")
         return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
-    async def send(self, status, body, fault=None, chunked=False, method="GET", path="", ttl=None):
-        self.state.record(method, path, status, fault)
+    async def send(self, status, body, fault=None, chunked=False, method="GET", path="", ttl=None, issued=None):
+        self.state.record(method, path, status, fault, issued)
         if status == 404 and body is None:
             body, content_type = NOT_FOUND, "text/html"
         else:
@@ -257,7 +262,7 @@ class Connection:
                 return True
             token = secrets.token_hex(24)
             state.tokens[token] = time.monotonic() + ttl
-            await reply(200, token, ttl=ttl)
+            await reply(200, token, ttl=ttl, issued=token)
             return True
         if method != "GET":
             await reply(400, "unsupported method\n")

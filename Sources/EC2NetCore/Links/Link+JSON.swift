@@ -54,3 +54,18 @@ extension Link {
         return links
     }
 }
+
+extension Link {
+    /// Links in the links-file format `parseList` reads back (`ec2-netgen links`), so the
+    /// links of a support case can be replayed anywhere with `--links`.
+    public static func listJSON(_ links: [Link]) -> JSONValue {
+        .array(links.map { link in
+            var object: [String: JSONValue] = [
+                "name": .string(link.name), "mac": .string(link.mac.description),
+                "driver": .string(link.driver), "index": .number(String(link.index)),
+            ]
+            if let manager = link.managedBy { object["managed-by"] = .string(manager) }
+            return .object(object)
+        })
+    }
+}

@@ -34,8 +34,8 @@ public struct NetworkInterface: Equatable, Sendable {
     /// The card, 0 when IMDS does not report one.
     public var card: Int { networkCard ?? 0 }
 
-    /// True when IMDS lists no address and no prefix: such a MAC (EFA-only) is kept but
-    /// gets no configuration.
+    /// True when IMDS lists at least one address or prefix for the ENI. A MAC without any
+    /// (EFA-only) is kept in the instance but gets no configuration.
     public var hasAddresses: Bool {
         !privateIPv4s.isEmpty || !ipv6s.isEmpty || !ipv4Prefixes.isEmpty || !ipv6Prefixes.isEmpty
     }

@@ -1,22 +1,3 @@
-/// Table ids, metrics and rule priorities: the fixed numbers of docs/design.md.
-/// Operators' runbooks use them, so they live in one place.
-public enum RoutingNumbers {
-    /// `10000 + 100·card + device`, the ids amazon-ec2-net-utils uses.
-    public static func table(card: Int, device: Int) -> Int { 10000 + 100 * card + device }
-    /// `512 + 100·card + device`: below networkd's default 1024 so a configured ENI beats
-    /// one that only matched the catch-all file.
-    public static func metric(card: Int, device: Int) -> Int { 512 + 100 * card + device }
-    /// First band: `from ADDR lookup T suppress_prefixlength 0`.
-    public static func vpcRulePriority(card: Int, device: Int) -> Int { 10000 + 100 * card + device }
-    /// Between the bands: `lookup main suppress_prefixlength 0`, one per family.
-    public static let mainRulePriority = 20000
-    /// Second band: `from ADDR lookup T`. `21000 + 100·card + device` tops out at 24199
-    /// (card 31, device 99): after the main-table rule at 20000 and before the kernel's
-    /// `lookup main` at 32766 for every card. The earlier `30000 + …` passed 32766 from
-    /// card 28 on, so those ENIs' internet replies took the main table (docs/design.md).
-    public static func defaultRulePriority(card: Int, device: Int) -> Int { 21000 + 100 * card + device }
-}
-
 /// Joins the instance to the links and applies the routing policy: the second step of
 /// parse → plan → render. Pure; throws only for metadata that cannot be planned at all.
 public func plan(_ instance: Instance, links: [Link], options: PlanOptions) throws(InputError) -> Plan {

@@ -4,9 +4,9 @@
 public func render(_ plan: Plan) -> [Artifact] {
     var artifacts: [Artifact] = []
     for interface in plan.interfaces {
-        artifacts.append(Artifact(name: Artifact.networkName(for: interface.mac),
+        artifacts.append(Artifact(name: Artifact.networkFileName(for: interface.mac),
                                   contents: networkFile(interface).serialized()))
-        artifacts.append(Artifact(name: Artifact.linkName(for: interface.mac),
+        artifacts.append(Artifact(name: Artifact.linkFileName(for: interface.mac),
                                   contents: linkFile(interface).serialized()))
     }
     if !plan.mainRules.isEmpty {
@@ -28,7 +28,7 @@ private func header(_ interface: InterfacePlan, name: String) -> [String] {
 
 /// The `.network` of one ENI.
 func networkFile(_ interface: InterfacePlan) -> INIFile {
-    var file = INIFile(comments: header(interface, name: Artifact.networkName(for: interface.mac)))
+    var file = INIFile(comments: header(interface, name: Artifact.networkFileName(for: interface.mac)))
     // Type=ether keeps a VLAN or bond that shares the ENI's MAC from matching.
     file.sections.append(INISection("Match", [("MACAddress", interface.mac.description), ("Type", "ether")]))
 
@@ -102,7 +102,7 @@ func ruleSection(_ rule: RoutingPolicyRule) -> INISection {
 /// matching `.link` applies, so ours must repeat what `99-default.link` would have done or
 /// the ENI would lose its predictable name.
 func linkFile(_ interface: InterfacePlan) -> INIFile {
-    var file = INIFile(comments: header(interface, name: Artifact.linkName(for: interface.mac)))
+    var file = INIFile(comments: header(interface, name: Artifact.linkFileName(for: interface.mac)))
     file.sections.append(INISection("Match", [("MACAddress", interface.mac.description), ("Type", "ether")]))
     var link = INISection("Link", [
         ("NamePolicy", "keep kernel database onboard slot path"),
