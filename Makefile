@@ -14,6 +14,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 CATALOGDIR ?= $(LIBDIR)/systemd/catalog
+TMPFILESDIR ?= $(LIBDIR)/tmpfiles.d
 SWIFT ?= swift
 RELEASE = $(shell $(SWIFT) build -c release --show-bin-path)
 
@@ -41,7 +42,8 @@ install: build
 	install -m 0644 units/99-ec2-netgen.rules $(DESTDIR)$(UDEVRULESDIR)/99-ec2-netgen.rules
 	install -m 0644 units/80-ec2-netgen-default.network $(DESTDIR)$(NETWORKDIR)/80-ec2-netgen-default.network
 	install -m 0644 units/networkd-ec2-netgen.conf $(DESTDIR)$(NETWORKDCONFDIR)/ec2-netgen.conf
-	install -d $(DESTDIR)$(CATALOGDIR)
+	install -d $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(TMPFILESDIR)
+	install -m 0644 units/ec2-netgen.tmpfiles $(DESTDIR)$(TMPFILESDIR)/ec2-netgen.conf
 	install -m 0644 catalog/ec2-netgen.catalog $(DESTDIR)$(CATALOGDIR)/ec2-netgen.catalog
 	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0644 man/ec2-netgen.8 man/ec2-netgen-generator.8 $(DESTDIR)$(MANDIR)/man8/
@@ -59,6 +61,6 @@ uninstall:
 		$(DESTDIR)$(UDEVRULESDIR)/99-ec2-netgen.rules \
 		$(DESTDIR)$(NETWORKDIR)/80-ec2-netgen-default.network \
 		$(DESTDIR)$(NETWORKDCONFDIR)/ec2-netgen.conf \
-		$(DESTDIR)$(CATALOGDIR)/ec2-netgen.catalog \
+		$(DESTDIR)$(CATALOGDIR)/ec2-netgen.catalog $(DESTDIR)$(TMPFILESDIR)/ec2-netgen.conf \
 		$(DESTDIR)$(MANDIR)/man8/ec2-netgen.8 $(DESTDIR)$(MANDIR)/man8/ec2-netgen-generator.8 \
 		$(DESTDIR)$(BASHCOMPDIR)/ec2-netgen $(DESTDIR)$(ZSHCOMPDIR)/_ec2-netgen $(DESTDIR)$(FISHCOMPDIR)/ec2-netgen.fish
