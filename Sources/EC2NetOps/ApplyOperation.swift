@@ -49,12 +49,15 @@ public enum ApplyError: Error, CustomStringConvertible {
     case unusableMetadata(endpoint: String, error: InputError)
     /// The files were written but networkd could not be told.
     case reloadFailed(IOError)
+    /// `plan` was given no document and no IMDS (the cache is apply's input only).
+    case previewNeedsDocument
 
     public var description: String {
         switch self {
         case .noCache(let path): return "--cached: no metadata cache at \(path) (no successful live apply yet)"
         case .unusableMetadata(let endpoint, let error): return "IMDS \(endpoint) returned unusable metadata: \(error)"
         case .reloadFailed(let error): return "files were written, but \(error)"
+        case .previewNeedsDocument: return "plan reads --metadata FILE or IMDS"
         }
     }
 }
