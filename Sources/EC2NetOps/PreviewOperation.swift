@@ -1,4 +1,5 @@
 import EC2NetCore
+import EC2NetFS
 import EC2NetIO
 
 /// `plan`'s operation: the plan `apply` would make from `source`, with nothing written,
@@ -28,4 +29,28 @@ extension Plan {
     public func filesText() -> String {
         render(self).map { "==> \($0.name) <==\n" + $0.contents }.joined(separator: "\n")
     }
+}
+
+/// What `apply` would change on disk under `root`, as one unified diff per file (new,
+/// changed, removed), in file-name order; "" when nothing would change. ENIs whose
+/// metadata looks mid-attach keep their files, as `apply` keeps them.
+public func pendingChanges(_ plan: Plan, root: String) -> String {
+    let directory = ManagedDirectory(root: root)
+    var wanted: [String: String] = [:]
+    for artifact in render(plan) { wanted[artifact.name] = artifact.contents }
+    var kept: Set<String> = []
+    for skipped in plan.skipped {
+        if case .incomplete = skipped.reason {
+            kept.insert(Artifact.networkFileName(for: skipped.mac))
+            kept.insert(Artifact.linkFileName(for: skipped.mac))
+        }
+    }
+    let onDisk = Set((try? directory.managedFiles()) ?? [])
+    var text = ""
+    for name in Set(wanted.keys).union(onDisk.subtracting(kept)).sorted() {
+        let path = directory.path + "/" + name
+        let current = (try? FileIO.readTextIfPresent(path)).flatMap { $0 }
+        text += UnifiedDiff.make(old: current, new: wanted[name], oldName: path, newName: path)
+    }
+    return text
 }

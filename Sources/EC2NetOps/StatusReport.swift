@@ -126,3 +126,17 @@ public struct StatusReport {
             .joined()
     }
 }
+
+extension StatusReport {
+    /// The report for one ENI, named by its link name, MAC or ENI id (`status ens6`).
+    /// Problems of the whole instance stay, since they concern that ENI too; a name that
+    /// matches no configured ENI is itself a problem.
+    public func only(_ name: String) -> StatusReport {
+        var report = self
+        report.interfaces = interfaces.filter { entry in
+            entry.plan.linkName == name || entry.plan.interfaceID == name || MACAddress(name) == entry.plan.mac
+        }
+        if report.interfaces.isEmpty { report.problems.append("no configured ENI is named \(quoted(name)) (a link name, MAC or ENI id)") }
+        return report
+    }
+}

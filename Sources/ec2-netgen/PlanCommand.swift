@@ -18,12 +18,28 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Print the plan as JSON instead of the files.")
     var json = false
 
+    @Flag(help: "Print what apply would change on disk as a unified diff; exit 1 when there is a difference.")
+    var diff = false
+
+    @Option(help: ArgumentHelp("With --diff: compare with the files under DIR.", valueName: "DIR"))
+    var root = "/"
+
+    func validate() throws {
+        if diff && json { throw ValidationError("--diff and --json exclude each other") }
+    }
+
     func run() throws {
         let (options, _) = try inputs.loadOptions(root: "/")
         let links = try inputs.loadLinks(root: "/")
         let source: MetadataSource = try inputs.document().map { .document($0, source: inputs.metadata ?? "") }
             ?? .imds(try imds.client(settings: options.service, links: links), attached: nil)
         let plan = try preview(source: source, links: links, options: options)
+        if diff {
+            let changes = pendingChanges(plan, root: root)
+            print(changes, terminator: "")
+            if !changes.isEmpty { throw ExitCode(1) }
+            return
+        }
         print(json ? plan.json().serialized() : plan.filesText(), terminator: "")
         for skipped in plan.skipped { printError("skipped \(skipped.mac) \(skipped.interfaceID ?? ""): \(skipped.reason)") }
     }

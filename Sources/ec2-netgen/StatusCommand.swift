@@ -21,13 +21,17 @@ struct StatusCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Read links from a JSON FILE instead of sysfs.", valueName: "FILE"))
     var links: String?
 
+    @Argument(help: ArgumentHelp("Only this ENI: its link name, MAC or ENI id.", valueName: "ENI"))
+    var eni: String?
+
     func run() throws {
         // Read as the units read it: status must report on a system whose configuration
         // has a bad line, not refuse to look.
         let (options, problems) = ConfigurationFiles.loadLenient(root: root)
         var request = StatusRequest(root: root, links: try InputOptions.loadLinks(file: links, root: root), options: options)
         request.configurationProblems = problems
-        let report = status(request, effects: root == "/" ? .live : .none)
+        let whole = status(request, effects: root == "/" ? .live : .none)
+        let report = eni.map(whole.only) ?? whole
         print(json ? report.json().serialized() : report.text(colour: Terminal.colour), terminator: "")
         if !report.inSync { throw ExitCode(1) }
     }

@@ -77,6 +77,15 @@ struct OperatorTests {
         // No empty "ec2-netgen: " line on stderr when status reports through stdout.
         #expect(broken.stderr.isEmpty, "\(broken.stderr)")
         #expect(broken.stdout.contains("\"in-sync\": false") && broken.stdout.contains("020000000003.network is missing"))
+        // One ENI at a time, by link name, MAC or ENI id: the healthy one is in sync.
+        for name in ["ens6", "02:00:00:00:00:02", "eni-0a1b2c3d4e5f60002"] {
+            let one = try TestSupport.run(["status", name, "--links", Self.links, "--root", root.path])
+            #expect(one.status == 0 && one.stdout.contains("ens6") && !one.stdout.contains("ens7"), "\(name): \(one.stdout)")
+        }
+        let sick = try TestSupport.run(["status", "ens7", "--links", Self.links, "--root", root.path])
+        #expect(sick.status == 1 && sick.stdout.contains("020000000003.network is missing"))
+        let nobody = try TestSupport.run(["status", "ens9", "--links", Self.links, "--root", root.path])
+        #expect(nobody.status == 1 && nobody.stdout.contains("no configured ENI is named \"ens9\""), "\(nobody.stdout)")
     }
 
     @Test("usage errors are exit 2 and say what is wrong", arguments: [
@@ -120,6 +129,44 @@ struct OperatorTests {
         } catch {
             #expect(error.description == message)
         }
+    }
+
+    @Test("plan --diff: nothing to change is exit 0 and silent; a change is a unified diff patch(1) applies, and exit 1")
+    func planDiff() throws {
+        let root = try TestSupport.temporaryDirectory(), after = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root); try? FileManager.default.removeItem(at: after) }
+        #expect(try TestSupport.run(["apply", "--metadata", Self.metadata, "--links", Self.links, "--root", root.path]).status == 0)
+        let same = try TestSupport.run(["plan", "--diff", "--root", root.path, "--metadata", Self.metadata, "--links", Self.links])
+        #expect(same.status == 0 && same.stdout.isEmpty, "\(same.stdout)\(same.stderr)")
+        // One more address on the second ENI; its new files rendered under a second root.
+        let text = try String(contentsOfFile: Self.metadata, encoding: .utf8)
+            .replacingOccurrences(of: #""10.0.2.22"]"#, with: #""10.0.2.22", "10.0.2.23"]"#)
+        let changed = after.appendingPathComponent("metadata.json")
+        try text.write(to: changed, atomically: true, encoding: .utf8)
+        let run = try TestSupport.run(["plan", "--diff", "--root", root.path, "--metadata", changed.path, "--links", Self.links])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(try TestSupport.run(["apply", "--metadata", changed.path, "--links", Self.links, "--root", after.path]).status == 0)
+        let name = "run/systemd/network/05-ec2-netgen-020000000002.network"
+        // The diff is right when patch(1) turns today's file into the one apply would write.
+        let copy = after.appendingPathComponent("old.network"), patchFile = after.appendingPathComponent("change.diff")
+        try FileManager.default.copyItem(at: root.appendingPathComponent(name), to: copy)
+        try run.stdout.write(to: patchFile, atomically: true, encoding: .utf8)
+        let patch = Process()
+        patch.executableURL = URL(fileURLWithPath: "/usr/bin/patch")
+        patch.arguments = ["--quiet", copy.path, patchFile.path]
+        try patch.run()
+        patch.waitUntilExit()
+        #expect(patch.terminationStatus == 0)
+        #expect(try Data(contentsOf: copy) == Data(contentsOf: after.appendingPathComponent(name)), "\(run.stdout)")
+        #expect(run.stdout.contains("+Address=10.0.2.23/32\n") && run.stdout.contains("\n@@ -"))
+        #expect(run.stdout.hasPrefix("--- " + root.appendingPathComponent(name).path + "\n+++ "))
+    }
+
+    @Test("unified diff of a new and of a removed file, in diff -u's form")
+    func newAndRemovedFiles() {
+        #expect(UnifiedDiff.make(old: nil, new: "a\nb\n", oldName: "f", newName: "f") == "--- /dev/null\n+++ f\n@@ -0,0 +1,2 @@\n+a\n+b\n")
+        #expect(UnifiedDiff.make(old: "a\n", new: nil, oldName: "f", newName: "f") == "--- f\n+++ /dev/null\n@@ -1 +0,0 @@\n-a\n")
+        #expect(UnifiedDiff.make(old: "same\n", new: "same\n", oldName: "f", newName: "f").isEmpty)
     }
 
     /// What `--help` offers, the man page and README must name: an option nobody can find
