@@ -34,12 +34,16 @@ let package = Package(
         // outside the root passed in as small protocols (SystemEffects), so tests use
         // recording fakes. The CLI parses flags and calls one of them.
         .target(name: "EC2NetOps", dependencies: ["EC2NetCore", "EC2NetFS", "EC2NetIO"]),
+        // hypotf through glibc's old hypot, so the binary needs no symbol newer than glibc
+        // 2.34 (Amazon Linux 2023); Tests/packaging/check verifies the floor.
+        .target(name: "CGlibcFloor"),
         .executableTarget(
             name: "ec2-netgen",
             dependencies: [
-                "EC2NetCore", "EC2NetFS", "EC2NetIO", "EC2NetOps",
+                "EC2NetCore", "EC2NetFS", "EC2NetIO", "EC2NetOps", "CGlibcFloor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--wrap=hypotf"])]
         ),
         // The generator runs at every boot and daemon-reload: no argument parser, no HTTP,
         // no libsystemd, so it cannot reach IMDS or D-Bus even by mistake.
