@@ -15,7 +15,7 @@ struct EC2Netgen: ParsableCommand {
             Exit status: 0 ok; 1 runtime failure (IMDS, D-Bus, I/O); 2 bad usage or bad input.
             """,
         version: "0.1.0",
-        subcommands: [PlanCommand.self, ApplyCommand.self, FetchCommand.self, StatusCommand.self, LinksCommand.self]
+        subcommands: [PlanCommand.self, ApplyCommand.self, FetchCommand.self, StatusCommand.self, LinksCommand.self, ExplainCommand.self]
     )
 }
 

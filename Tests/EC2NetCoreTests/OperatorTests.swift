@@ -169,6 +169,21 @@ struct OperatorTests {
         #expect(UnifiedDiff.make(old: "same\n", new: "same\n", oldName: "f", newName: "f").isEmpty)
     }
 
+    @Test("explain: an address and an address in a delegated prefix, as golden text; an unknown address is exit 1",
+          arguments: [("10.0.2.21", "explain-10.0.2.21.txt"), ("2600:1f14:abc:d02:1::5", "explain-ipv6-prefix.txt")])
+    func explainGolden(_ address: String, _ golden: String) throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        #expect(try TestSupport.run(["apply", "--metadata", Self.metadata, "--links", Self.links, "--root", root.path]).status == 0)
+        let run = try TestSupport.run(["explain", address, "--root", root.path, "--links", Self.links])
+        let expected = try String(contentsOf: TestSupport.repository.appendingPathComponent("Tests/EC2NetCoreTests/Fixtures/" + golden),
+                                  encoding: .utf8)
+        #expect(run.status == 0 && run.stdout == expected, "\(run.stdout)")
+        let unknown = try TestSupport.run(["explain", "10.9.9.9", "--root", root.path, "--links", Self.links])
+        #expect(unknown.status == 1 && unknown.stdout.contains("belongs to no ENI"))
+        #expect(try TestSupport.run(["explain", "ens5"]).status == 2)
+    }
+
     /// What `--help` offers, the man page and README must name: an option nobody can find
     /// is as good as missing.
     @Test("the man page and README name every option and subcommand the binary has")
@@ -176,7 +191,7 @@ struct OperatorTests {
         let man = try String(contentsOf: TestSupport.repository.appendingPathComponent("man/ec2-netgen.8"), encoding: .utf8)
             .replacingOccurrences(of: "\\-", with: "-")
         let readme = try String(contentsOf: TestSupport.repository.appendingPathComponent("README.md"), encoding: .utf8)
-        for command in ["plan", "apply", "fetch", "status", "links"] {
+        for command in ["plan", "apply", "fetch", "status", "links", "explain"] {
             #expect(man.contains("ec2-netgen \(command)") && readme.contains("ec2-netgen \(command)"), "\(command) undocumented")
             let help = try TestSupport.run([command, "--help"])
             #expect(help.status == 0)

@@ -1,0 +1,57 @@
+import EC2NetCore
+import EC2NetFS
+import EC2NetIO
+
+/// `explain ADDRESS`: which ENI owns an address, its table, the rules that route replies
+/// from it in the order the kernel tries them, what each is for, and whether the kernel
+/// has it — the routing numbers' meaning on one screen.
+public func explain(_ address: IPAddress, root: String, links: [Link], options: PlanOptions,
+                    effects: SystemEffects) throws -> (lines: [String], found: Bool) {
+    let record = AppliedRecord(root: root), cache = MetadataCache(root: root)
+    guard let bytes = record.load() ?? (try? cache.load()).flatMap({ $0 }) else {
+        return (["ec2-netgen has not applied here yet: no \(record.path) and no cache at \(cache.path)"], false)
+    }
+    var planOptions = options
+    planOptions.includeAbsentLinks = true  // explain an ENI even while its link is away
+    let plan = try EC2NetCore.plan(parse(MetadataDocument(bytes: bytes, source: record.path)), links: links, options: planOptions)
+    let owned = plan.interfaces.compactMap { interface -> (InterfacePlan, IPPrefix)? in
+        guard let source = interface.rules.compactMap(\.from).filter({ $0.contains(address) }).max(by: { $0.length < $1.length })
+        else { return nil }
+        return (interface, source)
+    }
+    guard let (interface, source) = owned.first else {
+        return (["\(address) belongs to no ENI ec2-netgen configures: the kernel routes it by the main table alone"], false)
+    }
+    let link = interface.linkName ?? "no link yet"
+    let kernelRules = effects.kernel.flatMap { try? $0.rules() }
+    func state(_ rule: RoutingPolicyRule) -> String {
+        guard let kernelRules else { return "not checked" }
+        return kernelRules.contains(rule) ? "in the kernel" : "MISSING from the kernel"
+    }
+    let what = source.length == source.address.bitWidth ? "an address" : "in the delegated prefix \(source)"
+    var lines = [
+        "\(address) is \(what) of ENI \(interface.interfaceID ?? "?") (\(link), MAC \(interface.mac)), "
+            + "network card \(interface.card), device \(interface.device)\(interface.isPrimary ? ", the primary" : "").",
+        "Its route table is \(interface.table) (10000 + 100·card + device); its main-table metric \(interface.metric).",
+        "Replies from it are routed by these rules, in the order the kernel tries them:",
+    ]
+    let mine = interface.rules.filter { $0.from == source }
+    let ordered = (mine + plan.mainRules.filter { $0.family == source.family }).sorted { $0.priority < $1.priority }
+    for rule in ordered {
+        let why: String
+        switch rule.priority {
+        case RoutingNumbers.mainRulePriority:
+            why = "host-local routes of the main table (docker bridges, CNI veths, admin routes) win, its default route does not"
+        case RoutingNumbers.vpcRulePriority(card: interface.card, device: interface.device):
+            why = "VPC destinations (the subnet, the VPC's blocks) through \(link), table \(interface.table) without its default"
+        default:
+            why = "everything else (internet, peered VPCs) through \(link)'s gateway, table \(interface.table)"
+        }
+        lines.append("  \(rule)  [\(state(rule))]")
+        lines.append("      \(why)")
+    }
+    lines.append("Table \(interface.table) holds (planned):")
+    for route in interface.routes where route.family == source.family { lines.append("  \(route)") }
+    lines.append("Every priority stays below the kernel's own lookup main at 32766.")
+    return (lines, true)
+}
