@@ -18,6 +18,8 @@ public struct ApplyRequest {
     public var includeAbsentLinks = false
     /// Problems of a leniently read configuration, reported with the result.
     public var configurationProblems: [ConfigurationProblem] = []
+    /// Also report the change as a unified diff (`apply --diff`).
+    public var reportDiff = false
 
     public init(source: MetadataSource, root: String, links: [Link], options: PlanOptions) {
         self.source = source
@@ -39,6 +41,8 @@ public struct ApplyReport {
     public var reload: ReloadOutcome?
     /// Things the operator should know that did not stop the run.
     public var warnings: [String] = []
+    /// What changed, as a unified diff (only when asked).
+    public var diff: String?
 }
 
 /// A failure of the operation itself (the layers' own errors pass through unchanged).
@@ -114,6 +118,7 @@ public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> App
         }
     }
     let directory = ManagedDirectory(root: root)
+    let diff = request.reportDiff ? pendingChanges(plan, root: root) : nil
     let sync = try directory.sync(render(plan), preserve: preserve)
     // The cache is written only after the files: it must never describe a state the files
     // do not have yet, and a failed read never reaches this line. A document the operator
@@ -123,6 +128,7 @@ public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> App
     if let imdsSummary { LastRun(root: root).record(ok: true, detail: imdsSummary) }
 
     var report = ApplyReport(plan: plan, sync: sync, directory: directory.path, imdsSummary: imdsSummary)
+    report.diff = diff
     report.warnings += request.configurationProblems.map { "ignoring \($0)" }
     report.warnings += unmatchedOverrides(options, plan: plan, links: request.links)
     journal(sync, plan: plan, log: effects.log)

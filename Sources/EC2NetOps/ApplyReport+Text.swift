@@ -3,6 +3,7 @@ extension ApplyReport {
     /// summary, the IMDS cost and what networkd was told.
     public func lines() -> [String] {
         var lines: [String] = []
+        if let diff, !diff.isEmpty { lines.append(String(diff.dropLast())) }
         for name in sync.created { lines.append("created   \(directory)/\(name)") }
         for name in sync.updated { lines.append("updated   \(directory)/\(name)") }
         for name in sync.removed { lines.append("removed   \(directory)/\(name)") }

@@ -33,8 +33,9 @@ extension Plan {
 
 /// What `apply` would change on disk under `root`, as one unified diff per file (new,
 /// changed, removed), in file-name order; "" when nothing would change. ENIs whose
-/// metadata looks mid-attach keep their files, as `apply` keeps them.
-public func pendingChanges(_ plan: Plan, root: String) -> String {
+/// metadata looks mid-attach keep their files, as `apply` keeps them. `onlyRendered`: look
+/// only at the files this plan renders (a plan filtered to one ENI).
+public func pendingChanges(_ plan: Plan, root: String, onlyRendered: Bool = false) -> String {
     let directory = ManagedDirectory(root: root)
     var wanted: [String: String] = [:]
     for artifact in render(plan) { wanted[artifact.name] = artifact.contents }
@@ -45,7 +46,7 @@ public func pendingChanges(_ plan: Plan, root: String) -> String {
             kept.insert(Artifact.linkFileName(for: skipped.mac))
         }
     }
-    let onDisk = Set((try? directory.managedFiles()) ?? [])
+    let onDisk = onlyRendered ? [] : Set((try? directory.managedFiles()) ?? [])
     var text = ""
     for name in Set(wanted.keys).union(onDisk.subtracting(kept)).sorted() {
         let path = directory.path + "/" + name

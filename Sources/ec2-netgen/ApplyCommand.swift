@@ -34,6 +34,9 @@ struct ApplyCommand: ParsableCommand {
     @Flag(help: "Do not ask networkd to reload after a change.")
     var noReload = false
 
+    @Flag(help: "Also print what changed as a unified diff, before the summary.")
+    var diff = false
+
     @Flag(help: "Run as the units do: a bad configuration line is logged and ignored instead of refusing (implied by --boot and --wait-for).")
     var unattended = false
 
@@ -51,6 +54,7 @@ struct ApplyCommand: ParsableCommand {
         let links = try inputs.loadLinks(root: root)
         var request = ApplyRequest(source: try source(options: options, links: links), root: root, links: links, options: options)
         request.includeAbsentLinks = boot
+        request.reportDiff = diff
         var effects = root == "/" ? SystemEffects.live : .none
         if noReload { effects.networkd = nil }
         let report = try apply(request, effects: effects)

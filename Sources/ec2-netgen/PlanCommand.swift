@@ -24,6 +24,9 @@ struct PlanCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --diff: compare with the files under DIR.", valueName: "DIR"))
     var root = "/"
 
+    @Argument(help: ArgumentHelp("Only this ENI's files: its link name, MAC or ENI id.", valueName: "ENI"))
+    var eni: String?
+
     func validate() throws {
         if diff && json { throw ValidationError("--diff and --json exclude each other") }
     }
@@ -33,9 +36,10 @@ struct PlanCommand: ParsableCommand {
         let links = try inputs.loadLinks(root: "/")
         let source: MetadataSource = try inputs.document().map { .document($0, source: inputs.metadata ?? "") }
             ?? .imds(try imds.client(settings: options.service, links: links), attached: nil)
-        let plan = try preview(source: source, links: links, options: options)
+        let whole = try preview(source: source, links: links, options: options)
+        guard let plan = eni.map(whole.only) ?? whole else { throw Failure.usage("no configured ENI is named \(eni ?? "")") }
         if diff {
-            let changes = pendingChanges(plan, root: root)
+            let changes = pendingChanges(plan, root: root, onlyRendered: eni != nil)
             print(changes, terminator: "")
             if !changes.isEmpty { throw ExitCode(1) }
             return

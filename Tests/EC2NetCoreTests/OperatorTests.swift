@@ -159,6 +159,19 @@ struct OperatorTests {
         #expect(patch.terminationStatus == 0)
         #expect(try Data(contentsOf: copy) == Data(contentsOf: after.appendingPathComponent(name)), "\(run.stdout)")
         #expect(run.stdout.contains("+Address=10.0.2.23/32\n") && run.stdout.contains("\n@@ -"))
+        // Filtered to one ENI: the unchanged one has no diff, the changed one the same.
+        let other = try TestSupport.run(["plan", "ens7", "--diff", "--root", root.path, "--metadata", changed.path, "--links", Self.links])
+        #expect(other.status == 0 && other.stdout.isEmpty, "\(other.stdout)")
+        let mine = try TestSupport.run(["plan", "eni-0a1b2c3d4e5f60002", "--diff", "--root", root.path, "--metadata", changed.path,
+                                        "--links", Self.links])
+        #expect(mine.status == 1 && mine.stdout == run.stdout)
+        // apply --diff prints the same change while making it.
+        let applied = try TestSupport.run(["apply", "--diff", "--metadata", changed.path, "--links", Self.links, "--root", root.path])
+        #expect(applied.status == 0 && applied.stdout.hasPrefix(run.stdout), "\(applied.stdout)")
+        #expect(applied.stdout.contains("updated   ") && applied.stdout.contains("1 file(s) changed"))
+        let files = try TestSupport.run(["plan", "02:00:00:00:00:03", "--metadata", Self.metadata, "--links", Self.links])
+        #expect(files.stdout.contains("==> 05-ec2-netgen-020000000003.network <==")
+            && !files.stdout.contains("020000000002") && files.stdout.contains("loopback"))
         #expect(run.stdout.hasPrefix("--- " + root.appendingPathComponent(name).path + "\n+++ "))
     }
 
