@@ -7,13 +7,40 @@ import EC2NetIO
 /// has it — the routing numbers' meaning on one screen.
 public func explain(_ address: IPAddress, root: String, links: [Link], options: PlanOptions,
                     effects: SystemEffects) throws -> (lines: [String], found: Bool) {
-    let record = AppliedRecord(root: root), cache = MetadataCache(root: root)
-    guard let bytes = record.load() ?? (try? cache.load()).flatMap({ $0 }) else {
-        return (["ec2-netgen has not applied here yet: no \(record.path) and no cache at \(cache.path)"], false)
+    guard let plan = try appliedPlan(root: root, links: links, options: options) else { return ([notApplied(root)], false) }
+    return explain(address, in: plan, effects: effects)
+}
+
+/// `explain ENI`: every address and prefix of one ENI (by link name, MAC or ENI id).
+public func explain(eni name: String, root: String, links: [Link], options: PlanOptions,
+                    effects: SystemEffects) throws -> (lines: [String], found: Bool) {
+    guard let plan = try appliedPlan(root: root, links: links, options: options) else { return ([notApplied(root)], false) }
+    guard let one = plan.only(name), let interface = one.interfaces.first else {
+        return (["no configured ENI is named \(quoted(name)) (a link name, MAC or ENI id)"], false)
     }
+    var lines: [String] = []
+    var seen: Set<IPPrefix> = []
+    for source in interface.rules.compactMap(\.from) where seen.insert(source).inserted {
+        if !lines.isEmpty { lines.append("") }
+        lines += explain(source.address, in: plan, effects: effects).lines
+    }
+    return (lines, true)
+}
+
+/// The plan of the last applied metadata (every ENI, attached or not), or nil.
+func appliedPlan(root: String, links: [Link], options: PlanOptions) throws -> Plan? {
+    let record = AppliedRecord(root: root), cache = MetadataCache(root: root)
+    guard let bytes = record.load() ?? (try? cache.load()).flatMap({ $0 }) else { return nil }
     var planOptions = options
     planOptions.includeAbsentLinks = true  // explain an ENI even while its link is away
-    let plan = try EC2NetCore.plan(parse(MetadataDocument(bytes: bytes, source: record.path)), links: links, options: planOptions)
+    return try EC2NetCore.plan(parse(MetadataDocument(bytes: bytes, source: record.path)), links: links, options: planOptions)
+}
+
+func notApplied(_ root: String) -> String {
+    "ec2-netgen has not applied here yet: no \(AppliedRecord(root: root).path) and no cache at \(MetadataCache(root: root).path)"
+}
+
+func explain(_ address: IPAddress, in plan: Plan, effects: SystemEffects) -> (lines: [String], found: Bool) {
     let owned = plan.interfaces.compactMap { interface -> (InterfacePlan, IPPrefix)? in
         guard let source = interface.rules.compactMap(\.from).filter({ $0.contains(address) }).max(by: { $0.length < $1.length })
         else { return nil }

@@ -10,7 +10,8 @@ struct ExplainCommand: ParsableCommand {
         abstract: "Show which ENI owns an address, its table and the rules that route replies from it."
     )
 
-    @Argument(help: ArgumentHelp("An IPv4 or IPv6 address of this instance.", valueName: "ADDRESS"))
+    @Argument(help: ArgumentHelp("An IPv4 or IPv6 address of this instance, or an ENI (link name, MAC or ENI id) to explain all its addresses.",
+                                 valueName: "ADDRESS|ENI"))
     var address: String
 
     @Option(help: ArgumentHelp("Read everything under DIR; the kernel is only checked for /.", valueName: "DIR"))
@@ -20,23 +21,18 @@ struct ExplainCommand: ParsableCommand {
     var links: String?
 
     func validate() throws {
-        if IPAddress(address) == nil { throw ValidationError("\(address) is not an IPv4 or IPv6 address") }
+        if IPAddress(address) == nil && MACAddress(address) == nil && !Link.isValidName(address) {
+            throw ValidationError("\(address) is neither an IPv4 or IPv6 address nor an ENI's link name, MAC or id")
+        }
     }
 
     func run() throws {
-        let parsed = try IPAddress(address).orThrow(ValidationError("\(address) is not an IPv4 or IPv6 address"))
         let (options, _) = ConfigurationFiles.loadLenient(root: root)
-        let result = try explain(parsed, root: root, links: InputOptions.loadLinks(file: links, root: root), options: options,
-                                 effects: root == "/" ? .live : .none)
+        let links = try InputOptions.loadLinks(file: links, root: root)
+        let effects: SystemEffects = root == "/" ? .live : .none
+        let result = try IPAddress(address).map { try explain($0, root: root, links: links, options: options, effects: effects) }
+            ?? explain(eni: address, root: root, links: links, options: options, effects: effects)
         print(result.lines.joined(separator: "\n"))
         if !result.found { throw ExitCode(1) }
-    }
-}
-
-extension Optional {
-    /// The value, or `error` thrown.
-    func orThrow(_ error: some Error) throws -> Wrapped {
-        guard let value = self else { throw error }
-        return value
     }
 }

@@ -194,7 +194,13 @@ struct OperatorTests {
         #expect(run.status == 0 && run.stdout == expected, "\(run.stdout)")
         let unknown = try TestSupport.run(["explain", "10.9.9.9", "--root", root.path, "--links", Self.links])
         #expect(unknown.status == 1 && unknown.stdout.contains("belongs to no ENI"))
-        #expect(try TestSupport.run(["explain", "ens5"]).status == 2)
+        #expect(try TestSupport.run(["explain", "not/an/address"]).status == 2)
+        // An ENI by name: each of its addresses and prefixes in turn.
+        let eni = try TestSupport.run(["explain", "ens6", "--root", root.path, "--links", Self.links])
+        let single = try String(contentsOf: TestSupport.repository.appendingPathComponent("Tests/EC2NetCoreTests/Fixtures/explain-10.0.2.21.txt"),
+                                encoding: .utf8)
+        #expect(eni.status == 0 && eni.stdout.contains(single), "\(eni.stdout)")
+        #expect(eni.stdout.components(separatedBy: " of ENI eni-0a1b2c3d4e5f60002").count - 1 == 7)
     }
 
     /// What `--help` offers, the man page and README must name: an option nobody can find
