@@ -175,6 +175,18 @@ struct OperatorTests {
         #expect(run.stdout.hasPrefix("--- " + root.appendingPathComponent(name).path + "\n+++ "))
     }
 
+    @Test("an [Interface] that matches no ENI is a warning, not an error")
+    func unmatchedInterface() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let config = root.appendingPathComponent("x.conf")
+        try "[Interface]\nName=ens99\nManaged=no\n".write(to: config, atomically: true, encoding: .utf8)
+        let run = try TestSupport.run(["apply", "--metadata", Self.metadata, "--links", Self.links, "--config", config.path,
+                                       "--root", root.appendingPathComponent("r").path])
+        #expect(run.status == 0)
+        #expect(run.stderr.contains("warning: [Interface] Name=ens99 matches no ENI of this instance"), "\(run.stderr)")
+    }
+
     @Test("unified diff of a new and of a removed file, in diff -u's form")
     func newAndRemovedFiles() {
         #expect(UnifiedDiff.make(old: nil, new: "a\nb\n", oldName: "f", newName: "f") == "--- /dev/null\n+++ f\n@@ -0,0 +1,2 @@\n+a\n+b\n")
