@@ -3,6 +3,8 @@ extension Plan {
     /// up (table, metric, priorities) and the addresses, routes and rules per ENI.
     public func json() -> JSONValue {
         var root: [String: JSONValue] = [
+            // The shape of this document, raised when a key changes meaning or goes.
+            "schema": .number("1"),
             "interfaces": .array(interfaces.map { $0.json() }),
             "main-rules": .array(mainRules.map { $0.json() }),
             "skipped": .array(skipped.map { skipped in
