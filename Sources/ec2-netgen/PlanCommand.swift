@@ -44,7 +44,11 @@ struct PlanCommand: ParsableCommand {
             if !changes.isEmpty { throw ExitCode(1) }
             return
         }
-        print(json ? plan.json().serialized() : plan.filesText(), terminator: "")
+        if json {
+            print(plan.json().serialized(), terminator: "")  // the skipped ENIs are in the JSON
+            return
+        }
+        print(plan.filesText(), terminator: "")
         for skipped in plan.skipped { printError("skipped \(skipped.mac) \(skipped.interfaceID ?? ""): \(skipped.reason)") }
     }
 }
