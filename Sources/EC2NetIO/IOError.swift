@@ -32,6 +32,15 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An rtnetlink read failed.
     case netlink(operation: String, code: Int32)
 
+    /// True when IMDS could not be reached at all (no answer, or none before the
+    /// deadline), as opposed to an answer that refused, lagged or made no sense.
+    public var imdsUnreachable: Bool {
+        switch self {
+        case .transport, .deadline: return true
+        default: return false
+        }
+    }
+
     /// True when networkd simply is not running (or no bus exists yet, as early at boot):
     /// it reads the files when it starts, so there is nothing to reload.
     public var networkdAbsent: Bool {
@@ -67,7 +76,7 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
             if let name { text += ": \(name)" }
             return text + ": " + (message ?? String(cString: strerror(code)))
         case .udev(let operation, let code):
-            return "udev: \(operation): \(String(cString: strerror(code)))"
+            return code == 0 ? "udev: \(operation)" : "udev: \(operation): \(String(cString: strerror(code)))"
         case .netlink(let operation, let code):
             return "rtnetlink \(operation): \(String(cString: strerror(code)))"
         }

@@ -61,6 +61,35 @@ public enum UdevDevices {
         return String(cString: value)
     }
 
+    /// Asks udevd to re-read its rules and `.link` files now (`udevadm control --reload`),
+    /// so the next event of a link sees a `.link` file just written. Left to itself, udevd
+    /// notices changed `.link` directories only when it next checks their timestamps, a
+    /// check it rate-limits: an `add` re-sent right after writing the file often still got
+    /// the old configuration (99-default.link, no altnames). udevd's control socket speaks
+    /// a private, version-specific message format; udevadm is its stable interface.
+    /// Returns once udevd has answered (udevadm waits for it), at most `timeoutSeconds`.
+    public static func reloadConfiguration(timeoutSeconds: Int = 10) throws(IOError) {
+        let candidates: [String] = ["/usr/bin/udevadm", "/bin/udevadm", "/usr/sbin/udevadm", "/sbin/udevadm"]
+        guard let udevadm = candidates.first(where: { access($0, X_OK) == 0 }) else {
+            throw .udev(operation: "reload udevd (udevadm not found)", code: ENOENT)
+        }
+        let arguments = [udevadm, "control", "--reload", "--timeout=\(timeoutSeconds)"]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, udevadm, nil, nil, &argv, environ)
+        guard spawned == 0 else { throw .udev(operation: "run udevadm control --reload", code: spawned) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw .udev(operation: "wait for udevadm control --reload", code: errno) }
+        }
+        // WIFEXITED/WEXITSTATUS are macros Swift does not import.
+        let exitCode = (status >> 8) & 0xff, signal = status & 0x7f
+        guard signal == 0, exitCode == 0 else {
+            throw .udev(operation: "udevadm control --reload exited with \(signal == 0 ? exitCode : 128 + signal)", code: 0)
+        }
+    }
+
     /// Re-sends an `add` uevent for one link (`udevadm trigger --action=add`), so a new or
     /// changed `.link` file applies now and not at the next boot.
     public static func triggerAdd(linkName: String) throws(IOError) {

@@ -20,6 +20,10 @@ public struct ApplyRequest {
     public var configurationProblems: [ConfigurationProblem] = []
     /// Also report the change as a unified diff (`apply --diff`).
     public var reportDiff = false
+    /// Re-fire udev `add` for links whose `.link` file changed. The boot path does not:
+    /// it runs before coldplug, whose `add` events apply the files anyway (and its sandbox
+    /// keeps /sys read-only); it only has udevd re-read them before coldplug starts.
+    public var retriggerLinks = true
 
     public init(source: MetadataSource, root: String, links: [Link], options: PlanOptions) {
         self.source = source
@@ -139,7 +143,9 @@ public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> App
             throw ApplyError.reloadFailed(error)
         }
     }
-    if let trigger = effects.trigger { report.warnings += retrigger(sync, plan: plan, trigger: trigger) }
+    if let trigger = effects.trigger {
+        report.warnings += retrigger(sync, plan: plan, trigger: trigger, sendEvents: request.retriggerLinks)
+    }
     return report
 }
 
@@ -186,11 +192,22 @@ func describe(_ selector: InterfaceSelector) -> String {
     }
 }
 
-/// Re-fires udev `add` for links whose `.link` file is new or changed, so alternative
-/// names apply now. Best effort: a failure costs only the altnames until the link's next
-/// add event, and is returned as a warning.
-func retrigger(_ sync: SyncReport, plan: Plan, trigger: LinkTrigger) -> [String] {
+/// When a `.link` file is new or changed, has udevd re-read its configuration (once), then
+/// re-fires `add` for each such link that exists, so alternative names apply now; without
+/// the reload first, the event raced udevd's own check and often got the old `.link`.
+/// Best effort: a failure costs only the altnames until the link's next add event, and is
+/// returned as a warning saying so.
+func retrigger(_ sync: SyncReport, plan: Plan, trigger: LinkTrigger, sendEvents: Bool) -> [String] {
     let changed = Set(sync.created + sync.updated)
+    let linkFiles = plan.interfaces.map { Artifact.linkFileName(for: $0.mac) }
+    // A removed .link file matters too: udevd must stop applying it to a re-added link.
+    guard linkFiles.contains(where: changed.contains) || sync.removed.contains(where: { $0.hasSuffix(".link") }) else { return [] }
+    do {
+        try trigger.reloadConfiguration()
+    } catch {
+        return ["\(error) (new alternative names apply at the link's next add event after udevd re-reads its files)"]
+    }
+    guard sendEvents else { return [] }
     var warnings: [String] = []
     for interface in plan.interfaces where changed.contains(Artifact.linkFileName(for: interface.mac)) {
         guard let name = interface.linkName else { continue }

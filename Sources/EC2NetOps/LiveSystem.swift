@@ -35,6 +35,7 @@ struct LiveNetworkd: NetworkdService {
 }
 
 struct LiveUdev: LinkTrigger {
+    func reloadConfiguration() throws(IOError) { try UdevDevices.reloadConfiguration() }
     func triggerAdd(link: String) throws(IOError) { try UdevDevices.triggerAdd(linkName: link) }
 }
 

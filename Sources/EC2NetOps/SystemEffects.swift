@@ -21,8 +21,10 @@ public enum ReloadOutcome: Equatable, Sendable {
     case notRunning
 }
 
-/// udev: re-fire `add` for a link so a new `.link` file (altnames) applies now.
+/// udev: make a new `.link` file (altnames) apply now: udevd re-reads its configuration,
+/// then an `add` is re-fired for the link.
 public protocol LinkTrigger {
+    func reloadConfiguration() throws(IOError)
     func triggerAdd(link: String) throws(IOError)
 }
 

@@ -52,8 +52,11 @@ struct ApplyCommand: ParsableCommand {
         let (options, problems) = try inputs.loadOptions(root: root, lenient: unattended || boot || waitFor != nil)
         for problem in problems { printError("warning: ignoring \(problem)") }
         let links = try inputs.loadLinks(root: root)
-        var request = ApplyRequest(source: try source(options: options, links: links), root: root, links: links, options: options)
+        let (source, sourceWarning) = try source(options: options, links: links)
+        if let sourceWarning { printError("warning: \(sourceWarning)") }
+        var request = ApplyRequest(source: source, root: root, links: links, options: options)
         request.includeAbsentLinks = boot
+        request.retriggerLinks = !boot
         request.reportDiff = diff
         var effects = root == "/" ? SystemEffects.live : .none
         if noReload { effects.networkd = nil }
@@ -64,13 +67,12 @@ struct ApplyCommand: ParsableCommand {
 
     /// The metadata source the flags name. `--wait-for` polls IMDS first, outside the run
     /// lock (it only reads), so sixteen attaches at once do not queue a minute each.
-    private func source(options: PlanOptions, links: [Link]) throws -> MetadataSource {
-        if let document = try inputs.document() { return .document(document, source: inputs.metadata ?? "") }
-        if cached { return .cache }
+    private func source(options: PlanOptions, links: [Link]) throws -> (MetadataSource, String?) {
+        if let document = try inputs.document() { return (.document(document, source: inputs.metadata ?? ""), nil) }
+        if cached { return (.cache, nil) }
         let client = try imds.client(settings: options.service, root: root, links: links)
-        guard let waitFor else { return .imds(client, attached: nil) }
+        guard let waitFor else { return (.imds(client, attached: nil), nil) }
         guard let link = links.first(where: { $0.name == waitFor }) else { throw Failure.runtime("--wait-for: no link named \(waitFor)") }
-        try client.waitUntilComplete(link.mac, link: waitFor, timeoutSeconds: waitTimeout)
-        return .imds(client, attached: link.mac)
+        return try waitSource(client, link: link, timeoutSeconds: waitTimeout, root: root)
     }
 }

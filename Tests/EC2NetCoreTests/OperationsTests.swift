@@ -18,8 +18,11 @@ final class RecordingNetworkd: NetworkdService {
 }
 
 final class RecordingTrigger: LinkTrigger {
-    var triggered: [String] = []
-    func triggerAdd(link: String) throws(IOError) { triggered.append(link) }
+    /// Every call in order: "reload" or the link an add was re-fired for.
+    var calls: [String] = []
+    var triggered: [String] { calls.filter { $0 != "reload" } }
+    func reloadConfiguration() throws(IOError) { calls.append("reload") }
+    func triggerAdd(link: String) throws(IOError) { calls.append(link) }
 }
 
 final class RecordingLog: EventLog {
@@ -34,6 +37,13 @@ struct FakeKernel: KernelState {
     var routeList: [Netlink.Route]
     func rules() throws(IOError) -> [RoutingPolicyRule] { ruleList }
     func routes() throws(IOError) -> [Netlink.Route] { routeList }
+}
+
+/// A udevd whose reload fails, as `udevadm control --reload` does when udevd is not running.
+final class RefusingTrigger: LinkTrigger {
+    var triggered: [String] = []
+    func reloadConfiguration() throws(IOError) { throw .udev(operation: "udevadm control --reload exited with 1", code: 0) }
+    func triggerAdd(link: String) throws(IOError) { triggered.append(link) }
 }
 
 /// The apply and status operations with their side effects replaced by recording fakes.
@@ -56,13 +66,34 @@ struct OperationsTests {
         let effects = SystemEffects(networkd: networkd, trigger: trigger, log: log)
         let first = try apply(Self.request(root: root), effects: effects)
         #expect(first.reload == .reloaded && networkd.reloads == 1)
-        #expect(trigger.triggered == ["ens5", "ens6", "ens7"])
+        #expect(trigger.calls == ["reload", "ens5", "ens6", "ens7"], "udevd must re-read the .link files before the events")
         #expect(log.events.map(\.0) == [.eniConfigured, .eniConfigured, .eniConfigured])
         #expect(log.events.map(\.1) == ["eni-0a1b2c3d4e5f60001", "eni-0a1b2c3d4e5f60002", "eni-0a1b2c3d4e5f60003"])
         let second = try apply(Self.request(root: root), effects: effects)
         #expect(second.reload == nil && networkd.reloads == 1, "a no-change apply reloaded networkd")
-        #expect(trigger.triggered.count == 3 && log.events.count == 3)
+        #expect(trigger.calls.count == 4 && log.events.count == 3)
         #expect(second.lines().last == "no change: 7 files up to date")
+    }
+
+    @Test("the boot path has udevd re-read the .link files but sends no event: coldplug follows")
+    func bootReloadsOnly() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let trigger = RecordingTrigger()
+        var request = try Self.request(root: root)
+        request.retriggerLinks = false
+        let report = try apply(request, effects: SystemEffects(trigger: trigger))
+        #expect(trigger.calls == ["reload"] && report.warnings.isEmpty)
+    }
+
+    @Test("a udevd that cannot reload costs only the altnames, with a warning that says so, and no event")
+    func reloadFailure() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let trigger = RefusingTrigger()
+        let report = try apply(Self.request(root: root), effects: SystemEffects(trigger: trigger))
+        #expect(report.sync.created.count == 7 && trigger.triggered.isEmpty)
+        #expect(report.warnings == ["udev: udevadm control --reload exited with 1 (new alternative names apply at the link's next add event after udevd re-reads its files)"])
     }
 
     @Test("apply with SystemEffects.none writes the files and touches nothing else")

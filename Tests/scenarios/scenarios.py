@@ -52,8 +52,8 @@ def default_network():
     have driver "veth", like the docker-style veths the instance also has)."""
     with open(os.path.join(REPO, "units", "80-ec2-netgen-default.network")) as f:
         text = f.read()
-    expect("Driver=ena ixgbevf vif" in text, "units/80-ec2-netgen-default.network changed its [Match]")
-    return text.replace("Driver=ena ixgbevf vif", "Name=ens*")
+    expect("Property=EC2_NETGEN_NIC=1" in text, "units/80-ec2-netgen-default.network changed its [Match]")
+    return text.replace("Property=EC2_NETGEN_NIC=1", "Name=ens*")
 
 
 def drop_in():

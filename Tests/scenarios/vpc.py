@@ -114,6 +114,11 @@ class VPC:
         self.primary = primary
         for role in ["vpc", "inst", "r1", "r2", "inet"]:
             self.add_namespace(role)
+        self.setup_without_namespaces(enis)
+
+    def setup_without_namespaces(self, enis):
+        """The router, remote hosts, ENI ports, dnsmasq, source/destination check and stub
+        IMDS, in namespaces that already exist (the VM suite brings no instance namespace)."""
         self.sh("vpc", "sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1")
         for index, (v4, v6) in SUBNETS.items():
             # A fixed bridge MAC: a Linux bridge otherwise takes its lowest port's MAC, and
