@@ -1,0 +1,396 @@
+"""The life cycle of an EC2 instance that runs ec2-netgen, on a booted Debian guest: the
+package installed with dpkg -i, systemd as PID 1, udevd, the generator, coldplug, hot
+attach and detach through QMP, the refresh timer, a reboot with IMDS unreachable, the
+off switches, and the package's removal. One instance per image; each check prints its
+own ok/FAIL line, and the run ends with "N passed, M failed".
+
+    python3 Tests/vm/scenarios.py IMAGE_DIR DEB [--shell]
+
+--shell boots the instance with the package installed and the VPC up, prints how to
+reach its serial console, and waits for Enter (the debugging shell of README).
+"""
+import os, re, subprocess, sys, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vm import ENI, Instance, TapVPC, run  # noqa: E402
+
+# The one test-only change to the image: EC2's NIC drivers do not exist in QEMU, so the
+# guest's virtio NICs are marked as EC2 NICs the way 99-ec2-netgen.rules documents.
+VIRTIO_RULE = 'SUBSYSTEM=="net", ACTION!="remove", DRIVERS=="virtio_net", ENV{EC2_NETGEN_NIC}="1"'
+RULE_PATH = "/etc/udev/rules.d/98-test-virtio-nic.rules"
+
+PRIMARY = ENI("e0", "02:00:00:00:01:01", 1, 0, ["10.0.1.10", "10.0.1.11"])
+SECOND = ENI("e1", "02:00:00:00:01:02", 2, 1, ["10.0.2.20", "10.0.2.21"])
+HOTPLUG = ENI("e2", "02:00:00:00:01:03", 3, 2, ["10.0.3.30", "10.0.3.31"])
+
+results = []
+numbers = []
+
+
+def check(name, passed, detail=""):
+    results.append(bool(passed))
+    print("%s - %s%s" % ("ok  " if passed else "FAIL", name, "" if passed or not detail else ": " + detail), flush=True)
+    return passed
+
+
+def info(line):
+    print("     " + line, flush=True)
+
+
+def mac_file(mac, suffix):
+    return "/run/systemd/network/05-ec2-netgen-%s.%s" % (mac.replace(":", ""), suffix)
+
+
+class Suite:
+    def __init__(self, image, deb, label):
+        self.image, self.deb, self.label = image, deb, label
+        self.vpc = TapVPC("/usr/bin/ec2-netgen")
+        self.inst = None
+
+    # -- helpers -----------------------------------------------------------------------
+    def links(self):
+        return {eni.name: self.inst.link_name(eni.mac) for eni in self.vpc.enis.values()}
+
+    def unit_state(self, unit):
+        out = self.inst.out("systemctl show -p ActiveState -p SubState -p Result -p LoadState %s" % unit)
+        return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+    def wait_configured(self, eni, seconds):
+        """Until ec2-netgen's files for the ENI exist and its table has a default route."""
+        table = 10000 + eni.device
+        self.inst.wait_guest("test -f %s && ip route show table %d | grep -q default" % (mac_file(eni.mac, "network"), table),
+                             seconds, "ec2-netgen's files and table %d for %s" % (table, eni.mac))
+
+    def replies(self, pairs, count=3):
+        """Every (host, address) pair gets all its replies."""
+        bad = []
+        for role, address in pairs:
+            sent, received = self.vpc.ping(role, address, count=count, interval=0.2, wait=2)
+            if received != sent:
+                bad.append("%s->%s %d/%d" % (role, address, received, sent))
+        return bad
+
+    def link_file_applied(self, eni):
+        name = self.inst.link_name(eni.mac)
+        if not name:
+            return "no link with MAC %s" % eni.mac
+        udev = self.inst.out("udevadm info -q property /sys/class/net/%s" % name)
+        applied = re.search(r"^ID_NET_LINK_FILE=(.*)$", udev, re.M)
+        link = self.inst.out("ip -d link show dev %s" % name)
+        want = [eni.interface_id, "device-number-%d.0" % eni.device]
+        missing = [n for n in want if ("altname %s\n" % n) not in link + "\n" and ("altname %s " % n) not in link]
+        if not applied or applied.group(1) != mac_file(eni.mac, "link"):
+            return "%s: ID_NET_LINK_FILE=%s" % (name, applied.group(1) if applied else "(none)")
+        if missing:
+            return "%s: altnames %s missing (%s)" % (name, missing, " ".join(re.findall(r"altname \S+", link)))
+        return None
+
+    def ec2netgen_units(self):
+        out = self.inst.out("systemctl list-units --all --plain --no-legend 'ec2-netgen*'")
+        return [line.split()[0] for line in out.splitlines() if line.strip()]
+
+    def block_imds(self, blocked):
+        table = "%sblock" % self.vpc.id
+        if blocked:
+            self.vpc.sh("vpc", "nft add table inet %s && nft add chain inet %s pre '{ type filter hook prerouting priority -300; }' && "
+                               "nft add rule inet %s pre ip daddr 169.254.169.254 drop" % (table, table, table))
+        else:
+            self.vpc.sh("vpc", "nft delete table inet %s" % table, check=False)
+
+    # -- the life cycle ----------------------------------------------------------------
+    def run(self, shell=False):
+        self.vpc.setup([PRIMARY, SECOND], PRIMARY)
+        self.inst = Instance(self.vpc, self.image, "i-" + self.label)
+        self.install()
+        if shell:
+            return self.shell()
+        self.first_boot()
+        for attempt in range(1, 4):
+            self.attach_detach(attempt)
+        self.refresh_timer()
+        self.reboot_without_imds()
+        self.units_end_clean()
+        self.switched_off("ec2-netgen=off on the kernel command line", cmdline="ec2-netgen=off")
+        self.switched_off("a non-EC2 machine (DMI vendor QEMU)", vendor="QEMU")
+        self.remove_package()
+
+    def install(self):
+        pkg = os.path.join(self.inst.work, "pkg")
+        os.makedirs(pkg, exist_ok=True)
+        subprocess.run(["cp", self.deb, os.path.join(pkg, "ec2-netgen.deb")], check=True)
+        image = os.path.join(self.inst.work, "pkg.img")
+        run(["mkfs.ext4", "-q", "-F", "-d", pkg, image, "%dM" % (os.path.getsize(self.deb) // (1 << 20) + 16)])
+        self.inst.start([], extra_disk=image)
+        info("%s: boot to guest agent %.1f s (TCG)" % (self.label, self.inst.booted_after))
+        code, out, err = self.inst.sh("mkdir -p /mnt/pkg && mount -o ro /dev/vdb /mnt/pkg && dpkg -i /mnt/pkg/ec2-netgen.deb", check=False)
+        check("%s: dpkg -i installs the package built from debian/ (maintainer scripts ran)" % self.label,
+              code == 0 and "Setting up ec2-netgen" in out, (out + err)[-400:])
+        self.inst.sh("umount /mnt/pkg; printf '%%s\\n' '%s' > %s" % (VIRTIO_RULE, RULE_PATH))
+        security = self.inst.out("for u in ec2-netgen-boot.service ec2-netgen-refresh.service ec2-netgen@enp1s0.service; do "
+                                 "printf '%s ' $u; systemd-analyze security --no-pager $u 2>&1 | tail -1; done")
+        for line in security.strip().splitlines():
+            info("%s: systemd-analyze security %s" % (self.label, line.replace("→ ", "")))
+        check("%s: systemd-analyze security rates every ec2-netgen service" % self.label,
+              security.count("Overall exposure level") == 3, security)
+        self.inst.stop()
+
+    def first_boot(self):
+        self.inst.start([PRIMARY, SECOND])
+        t0 = self.inst.started_at
+        try:
+            for eni in (PRIMARY, SECOND):
+                self.wait_configured(eni, 150)
+            configured = time.time() - t0
+            numbers.append("%s: boot (QEMU start) -> ec2-netgen's rules and tables for 2 ENIs: %.1f s" % (self.label, configured))
+            check("%s: first boot: coldplug starts ec2-netgen@ per ENI, files written, networkd reloaded" % self.label, True)
+        except RuntimeError as error:
+            check("%s: first boot: coldplug starts ec2-netgen@ per ENI, files written, networkd reloaded" % self.label, False, str(error))
+            return
+        names = self.links()
+        journal = self.inst.out("journalctl -b --no-pager -o cat -u 'ec2-netgen@*'")
+        units = [self.unit_state("ec2-netgen@%s.service" % names[eni.name]) for eni in (PRIMARY, SECOND)]
+        check("%s: first boot: one ec2-netgen@ unit per ENI, active" % self.label,
+              all(u.get("ActiveState") == "active" for u in units) and journal.count("configured: table") >= 2,
+              "%s / %s" % (units, journal[-300:]))
+        drops_before = sum(self.vpc.drops().values())
+        bad = self.replies([("r2", a) for a in PRIMARY.ipv4s] + [("r1", a) for a in SECOND.ipv4s] +
+                           [("inet", a) for a in PRIMARY.ipv4s + SECOND.ipv4s])
+        drops = sum(self.vpc.drops().values()) - drops_before
+        check("%s: first boot: replies from every address of both ENIs reach other subnets and the internet, no VPC drop"
+              % self.label, not bad and drops == 0, "%s, %d dropped by the source/destination check" % (bad, drops))
+        problems = [p for p in (self.link_file_applied(e) for e in (PRIMARY, SECOND)) if p]
+        check("%s: first boot: every ENI has ec2-netgen's .link applied (ID_NET_LINK_FILE, altnames)" % self.label,
+              not problems, "; ".join(problems))
+
+    def attach_detach(self, attempt):
+        eni = HOTPLUG
+        self.vpc.plug(eni)
+        self.vpc.write_dnsmasq_hosts()
+        self.vpc.write_srcdst()
+        self.vpc.publish(self.vpc.metadata())
+        offset = time.time() - float(self.inst.out("cut -d' ' -f1 /proc/uptime"))
+        added = self.inst.hot_plug(eni)
+        first_reply = None
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if self.vpc.ping("r1", eni.ipv4s[1], count=1, wait=1)[1] == 1:
+                first_reply = time.time()
+                break
+        name = self.inst.link_name(eni.mac)
+        label = "%s: hot attach %d" % (self.label, attempt)
+        if not check("%s: a remote host gets replies from the new ENI's secondary address" % label, first_reply is not None,
+                     "no reply within 120 s (link %s)" % name):
+            self.detach(eni, attempt, name)
+            return
+        renamed = self.inst.out("journalctl -k -b --no-pager -o short-monotonic | grep 'renamed from' | tail -1")
+        match = re.match(r"\[\s*([\d.]+)\]", renamed.strip())
+        since_add = first_reply - (offset + float(match.group(1))) if match else None
+        numbers.append("%s: device_add -> first reply %.1f s; udev add (rename) -> first reply %s s" %
+                       (label, first_reply - added, "%.1f" % since_add if since_add is not None else "?"))
+        journal = self.inst.out("journalctl -b --no-pager -o cat -u ec2-netgen@%s.service" % name)
+        check("%s: udev started ec2-netgen@%s.service (journal)" % (label, name),
+              "configured: table %d" % (10000 + eni.device) in journal, journal[-300:])
+        problem = None
+        for _ in range(20):  # the altnames follow the re-triggered add event
+            problem = self.link_file_applied(eni)
+            if not problem:
+                break
+            time.sleep(0.5)
+        check("%s: the ENI's altnames are on the link without a reboot" % label, not problem, problem or "")
+        self.detach(eni, attempt, name)
+
+    def detach(self, eni, attempt, name):
+        label = "%s: hot detach %d" % (self.label, attempt)
+        try:
+            self.inst.hot_unplug(eni)
+        except RuntimeError as error:
+            check("%s: device_del" % label, False, str(error))
+            return
+        self.vpc.unplug(eni)
+        self.vpc.publish(self.vpc.metadata())
+        table, priority = 10000 + eni.device, 10000 + eni.device
+        gone = "! test -e %s && ! test -e %s && ! ip rule | grep -q 'lookup %d' && test -z \"$(ip route show table %d)\"" % (
+            mac_file(eni.mac, "network"), mac_file(eni.mac, "link"), table, table)
+        try:
+            self.inst.wait_guest(gone + " && ! systemctl is-active -q ec2-netgen@%s.service" % name, 60, "the detached ENI's files and rules to go")
+            ok, detail = True, ""
+        except RuntimeError as error:
+            ok, detail = False, "%s; %s" % (error, self.unit_state("ec2-netgen@%s.service" % name))
+        check("%s: the unit stops; the ENI's files, rules and routes are gone" % label, ok, detail)
+        bad = self.replies([("r2", PRIMARY.ipv4s[1]), ("r1", SECOND.ipv4s[1])], count=2)
+        check("%s: the other ENIs keep working" % label, not bad, str(bad))
+        del priority
+
+    def refresh_timer(self):
+        label = "%s: refresh timer" % self.label
+        self.inst.sh("mkdir -p /etc/ec2-netgen && printf '[Refresh]\\nIntervalSec=5\\n' > /etc/ec2-netgen/ec2-netgen.conf && "
+                     "systemctl daemon-reload && systemctl restart ec2-netgen-refresh.timer")
+        interval = self.inst.out("systemctl show -p TimersMonotonic ec2-netgen-refresh.timer")
+        SECOND.ipv4s.append("10.0.2.22")
+        self.vpc.write_srcdst()
+        self.vpc.publish(self.vpc.metadata())
+        # Pings to the addresses already there, for the whole pickup.
+        pinger = subprocess.Popen(["ip", "netns", "exec", self.vpc.ns("r1"), "ping", "-n", "-q", "-i", "0.2", "-w", "40", SECOND.ipv4s[1]],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.vpc.pids.append(pinger)
+        try:
+            name = self.inst.link_name(SECOND.mac)
+            self.inst.wait_guest("ip -o addr show dev %s | grep -q ' 10.0.2.22/'" % name, 45, "10.0.2.22 on %s" % name)
+            picked = True
+        except RuntimeError:
+            picked = False
+        reply = picked and self.vpc.reachable("r1", "10.0.2.22", seconds=10)
+        out = pinger.communicate(timeout=60)[0]
+        self.vpc.pids.remove(pinger)
+        match = re.search(r"(\d+) packets transmitted, (\d+) received", out)
+        lost = int(match.group(1)) - int(match.group(2)) if match else -1
+        check("%s ([Refresh] IntervalSec=5 through the generator) picks up a secondary IP added in IMDS" % label,
+              picked and reply and "5s" in interval.replace(" ", ""), "picked=%s reply=%s %s" % (picked, reply, interval.strip()))
+        check("%s: no reply lost to the address already there during the pickup" % label, lost == 0, out.strip()[-200:])
+        self.inst.sh("rm -f /etc/ec2-netgen/ec2-netgen.conf && systemctl daemon-reload")
+
+    def reboot_without_imds(self):
+        label = "%s: reboot with IMDS unreachable" % self.label
+        self.block_imds(True)
+        drops_before = self.vpc.drops().get(SECOND.name, 0)
+        pinger = subprocess.Popen(["ip", "netns", "exec", self.vpc.ns("r1"), "ping", "-n", "-q", "-i", "0.2", "-w", "90", SECOND.ipv4s[1]],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.vpc.pids.append(pinger)
+        try:
+            self.inst.reboot()
+            booted = self.inst.booted_after
+            # Rendered from the cache, before networkd started.
+            times = self.inst.out("systemctl show -p ExecMainExitTimestampMonotonic -p Result ec2-netgen-boot.service; "
+                                  "systemctl show -p ExecMainStartTimestampMonotonic systemd-networkd.service")
+            values = dict(line.split("=", 1) for line in times.splitlines() if "=" in line)
+            before = 0 < int(values.get("ExecMainExitTimestampMonotonic", "0") or 0) < int(values.get("ExecMainStartTimestampMonotonic", "0") or 0)
+            check("%s: ec2-netgen-boot.service renders from the cache before networkd starts" % label,
+                  before and values.get("Result") == "success", str(values))
+            # The boot completes although every ec2-netgen@ unit still waits for IMDS.
+            state = ""
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                state = self.inst.out("systemctl is-system-running").strip()
+                if state not in ("starting", "initializing"):
+                    break
+                time.sleep(1)
+            check("%s: the boot completes (is-system-running: running) while the ENIs wait for IMDS" % label,
+                  state == "running", "%s after %.0f s" % (state, booted))
+            problems = [p for p in (self.link_file_applied(e) for e in (PRIMARY, SECOND)) if p]
+            check("%s: every ENI present at boot has ec2-netgen's .link applied" % label, not problems, "; ".join(problems))
+            bad = self.replies([("r2", PRIMARY.ipv4s[1]), ("r1", SECOND.ipv4s[1]), ("r1", "10.0.2.22")], count=2)
+            check("%s: the cached routing answers from every address" % label, not bad, str(bad))
+            # Each ec2-netgen@ unit gives up on IMDS (its deadline) and keeps the cache: active, not failed.
+            names = self.links()
+            units = {}
+            deadline = time.time() + 150
+            while time.time() < deadline:
+                units = {n: self.unit_state("ec2-netgen@%s.service" % n) for n in (names[PRIMARY.name], names[SECOND.name])}
+                if all(u.get("SubState") == "exited" or u.get("ActiveState") == "failed" for u in units.values()):
+                    break
+                time.sleep(2)
+            check("%s: each ec2-netgen@ unit ends active on the cached configuration, not failed" % label,
+                  all(u.get("ActiveState") == "active" and u.get("SubState") == "exited" for u in units.values()), str(units))
+        finally:
+            self.block_imds(False)
+        out = pinger.communicate(timeout=120)[0]
+        self.vpc.pids.remove(pinger)
+        drops = self.vpc.drops().get(SECOND.name, 0) - drops_before
+        check("%s: a host pinging the secondary ENI across the boot never sees a reply dropped by the source/destination check"
+              % label, drops == 0, "%d dropped; %s" % (drops, out.strip()[-160:]))
+
+    def units_end_clean(self):
+        label = "%s: units" % self.label
+        # IMDS answers again: one refresh picks everything up.
+        self.inst.sh("systemctl start ec2-netgen-refresh.service", check=False, timeout=120)
+        units = {u: self.unit_state(u) for u in self.ec2netgen_units()}
+        bad = {u: s for u, s in units.items()
+               if not (s.get("ActiveState") == "active" or (s.get("ActiveState") == "inactive" and s.get("SubState") == "dead"))}
+        failed = self.inst.out("systemctl --failed --plain --no-legend")
+        check("%s: every ec2-netgen unit is active or inactive (dead); systemctl --failed is empty" % label,
+              units and not bad and not failed.strip(), "%s %s" % (bad, failed.strip()))
+        entries = self.inst.out("journalctl --no-pager -o export MESSAGE_ID=49a24502605e4ebe993e67e51b6c3eed | grep -c '^EC2_ENI_ID='")
+        ids = self.inst.out("journalctl --no-pager -F EC2_ENI_ID")
+        check("%s: the journal holds ec2-netgen's structured entries (EC2_ENI_ID, MESSAGE_ID)" % label,
+              "eni-0" in ids and entries.strip() not in ("", "0"), "EC2_ENI_ID values: %r, entries %s" % (ids, entries.strip()))
+
+    def switched_off(self, what, vendor="Amazon EC2", cmdline=""):
+        label = "%s: %s" % (self.label, what)
+        self.inst.stop()
+        self.inst.start([PRIMARY, SECOND], vendor=vendor, cmdline=cmdline)
+        name = None
+        try:
+            name = self.inst.link_name(PRIMARY.mac)
+            self.inst.wait_guest("ip -4 -o addr show dev %s | grep -q ' %s/'" % (name, PRIMARY.ipv4s[0]), 60, "DHCP on %s" % name)
+            dhcp = True
+        except RuntimeError:
+            dhcp = False
+        time.sleep(3)
+        loads = {u: self.unit_state(u).get("LoadState") for u in
+                 ["ec2-netgen-boot.service", "ec2-netgen-refresh.timer", "ec2-netgen-refresh.service", "ec2-netgen@%s.service" % name]}
+        written = self.inst.out("ls /run/systemd/network | grep -c '^05-ec2-netgen' ; ip rule | grep -c 'lookup 1[0-9][0-9][0-9][0-9]'")
+        check("%s: every ec2-netgen unit is masked" % label, all(v == "masked" for v in loads.values()), str(loads))
+        check("%s: nothing is written, no rule installed" % label, written.split() == ["0", "0"], written.replace("\n", " "))
+        check("%s: the default .network still gives DHCP" % label, dhcp)
+
+    def remove_package(self):
+        label = "%s: dpkg -r" % self.label
+        self.inst.stop()
+        self.inst.start([PRIMARY, SECOND])
+        self.wait_configured(PRIMARY, 120)
+        code, out, err = self.inst.sh("dpkg -r ec2-netgen", check=False)
+        check("%s: removes the package" % label, code == 0, (out + err)[-300:])
+        self.inst.reboot()
+        leftovers = self.inst.out(
+            "systemctl list-unit-files --no-legend 'ec2-netgen*'; systemctl list-units --all --no-legend --plain 'ec2-netgen*'; "
+            "ls /run/systemd/network /run/systemd/generator* /etc/systemd /usr/lib/systemd /usr/lib/udev/rules.d 2>/dev/null | grep -i ec2-netgen; "
+            "ip rule | grep -E 'lookup 1[0-9]{4}'; ls /usr/bin/ec2-netgen* 2>/dev/null")
+        check("%s: after the next boot no ec2-netgen unit, rule or file is left" % label, not leftovers.strip(), leftovers.strip())
+        state = self.inst.out("ls -d /var/lib/ec2-netgen 2>/dev/null; dpkg --purge ec2-netgen >/dev/null 2>&1; ls -d /var/lib/ec2-netgen 2>/dev/null")
+        check("%s: the metadata cache stays until dpkg --purge, which removes it" % label,
+              state.split() == ["/var/lib/ec2-netgen"], state.replace("\n", " "))
+        self.inst.stop()
+
+    def shell(self):
+        self.inst.start([PRIMARY, SECOND])
+        print("VM %s is up. Serial console:  socat -,raw,echo=0 unix-connect:%s/serial.sock\n"
+              "Guest agent socket: %s/qga.sock; VPC namespaces: %s-*. Press Enter to stop and clean up."
+              % (self.label, self.inst.work, self.inst.work, self.vpc.id), flush=True)
+        try:
+            input()
+        except EOFError:
+            pass
+        self.inst.stop()
+
+    def cleanup(self):
+        if self.inst:
+            try:
+                self.inst.stop()
+            except Exception as error:  # cleanup goes on
+                print("     cleanup: %s" % error)
+        self.vpc.cleanup()
+
+
+def main():
+    image, deb = sys.argv[1], sys.argv[2]
+    label = os.path.basename(image.rstrip("/")).split("-")[0]
+    versions = open(os.path.join(image, "versions")).read().split()
+    label = "%s (systemd %s)" % (label, versions[versions.index("systemd") + 1].split(".")[0])
+    suite = Suite(image, deb, label)
+    try:
+        suite.run(shell="--shell" in sys.argv)
+    except Exception as error:
+        check("%s: the suite ran to its end" % label, False, "%s: %s" % (type(error).__name__, error))
+        if suite.inst:
+            tail = suite.inst.serial()[-1500:]
+            print("     serial console (tail):\n" + "\n".join("       " + l for l in tail.splitlines()))
+    finally:
+        suite.cleanup()
+    for line in numbers:
+        info("number: " + line)
+    print("%d passed, %d failed" % (results.count(True), results.count(False)), flush=True)
+    sys.exit(0 if results and all(results) else 1)
+
+
+if __name__ == "__main__":
+    main()
