@@ -132,7 +132,14 @@ class Agent:
         self._connect(time.time() + seconds).close()
 
     def sh(self, command, timeout=120):
-        """(exit code, stdout, stderr) of `sh -c command` in the guest."""
+        """(exit code, stdout, stderr) of `sh -c command` in the guest. A guest that goes
+        away mid-call (a reboot) raises RuntimeError, like one that never answered."""
+        try:
+            return self._sh(command, timeout)
+        except OSError as error:
+            raise RuntimeError("guest agent: %s during %s" % (error, command))
+
+    def _sh(self, command, timeout):
         deadline = time.time() + timeout
         sock = self._connect(deadline)
         try:
