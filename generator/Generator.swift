@@ -54,9 +54,13 @@ struct Generator {
     /// A drop-in replacing the timer's period: `ec2-netgen-refresh.timer.d/50-interval.conf`.
     func writeTimerInterval(_ seconds: Int) {
         let directory = normal + "/ec2-netgen-refresh.timer.d"
-        // Through the one INI model; the empty assignment first resets the list setting.
+        // Through the one INI model. An empty On…Sec= resets every trigger of the timer,
+        // OnBootSec= included (systemd.timer(5)), so both are declared again after it:
+        // without OnBootSec= the service never runs once, and OnUnitActiveSec= (relative
+        // to its last run) never elapses. The VM suite caught that.
         let text = INIFile(comments: ["Written by ec2-netgen-generator from [Refresh] IntervalSec=."],
-                           sections: [INISection("Timer", [("OnUnitActiveSec", ""), ("OnUnitActiveSec", "\(seconds)s")])]).serialized()
+                           sections: [INISection("Timer", [("OnUnitActiveSec", ""), ("OnBootSec", "\(seconds)s"),
+                                                           ("OnUnitActiveSec", "\(seconds)s")])]).serialized()
         do {
             try FileIO.makeDirectories(directory)
             try FileIO.writeAtomically(directory + "/50-interval.conf", contents: Array(text.utf8), mode: 0o644)

@@ -121,9 +121,10 @@ struct GeneratorTests {
     func refreshInterval() throws {
         let run = try generate(cmdline: "", dmi: ["sys_vendor": "Amazon EC2"], config: "[Refresh]\nIntervalSec=300\n")
         #expect(run.status == 0)
-        // OnUnitActiveSec= is reset first: a timer drop-in appends to a list setting.
+        // The triggers are reset first (a timer drop-in appends to them); the reset drops
+        // OnBootSec= too, so it is declared again, or the timer would never fire.
         #expect(added(run)["out/normal/ec2-netgen-refresh.timer.d/50-interval.conf"]
-            == "file: # Written by ec2-netgen-generator from [Refresh] IntervalSec=.\n\n[Timer]\nOnUnitActiveSec=\nOnUnitActiveSec=300s\n")
+            == "file: # Written by ec2-netgen-generator from [Refresh] IntervalSec=.\n\n[Timer]\nOnUnitActiveSec=\nOnBootSec=300s\nOnUnitActiveSec=300s\n")
         let broken = try generate(cmdline: "", dmi: ["sys_vendor": "Amazon EC2"], config: "[Refresh]\nIntervalSec=often\n")
         #expect(broken.status == 0)
         #expect(broken.stderr.isEmpty)
