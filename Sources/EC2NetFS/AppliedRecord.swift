@@ -10,8 +10,10 @@ public struct AppliedRecord: Sendable {
     public init(root: String) { path = root.trimmingSlash + "/run/ec2-netgen/applied-metadata.json" }
 
     /// Records the document, if its bytes differ from the record's.
-    public func save(_ document: MetadataDocument) {
-        let bytes = Array(document.serialized().utf8)
+    public func save(_ document: MetadataDocument) { save(serialized: document.serializedBytes()) }
+
+    /// Records an already serialized document (apply serializes once for this and the cache).
+    public func save(serialized bytes: [UInt8]) {
         if (try? FileIO.read(path)) == bytes { return }
         try? FileIO.makeDirectories(FileIO.parent(of: path))
         try? FileIO.writeAtomically(path, contents: bytes, mode: 0o644)

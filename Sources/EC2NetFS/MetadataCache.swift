@@ -23,7 +23,12 @@ public struct MetadataCache: Sendable {
     /// enters the document). Returns false when it already held these bytes.
     @discardableResult
     public func save(_ document: MetadataDocument) throws(FSError) -> Bool {
-        let bytes = Array(document.serialized().utf8)
+        try save(serialized: document.serializedBytes())
+    }
+
+    /// Saves an already serialized document (`MetadataDocument.serializedBytes()`).
+    @discardableResult
+    public func save(serialized bytes: [UInt8]) throws(FSError) -> Bool {
         if let current = try? FileIO.read(path), current == bytes { return false }
         try FileIO.makeDirectories(FileIO.parent(of: path))
         try FileIO.writeAtomically(path, contents: bytes, mode: 0o644)

@@ -127,8 +127,9 @@ public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> App
     // The cache is written only after the files: it must never describe a state the files
     // do not have yet, and a failed read never reaches this line. A document the operator
     // gave is recorded for `status`, not cached for the next boot.
-    if case .imds = request.source { _ = try cache.save(document) }
-    AppliedRecord(root: root).save(document)
+    let serialized = document.serializedBytes()  // once, for the cache and the record
+    if case .imds = request.source { _ = try cache.save(serialized: serialized) }
+    AppliedRecord(root: root).save(serialized: serialized)
     if let imdsSummary { LastRun(root: root).record(ok: true, detail: imdsSummary) }
 
     var report = ApplyReport(plan: plan, sync: sync, directory: directory.path, imdsSummary: imdsSummary)

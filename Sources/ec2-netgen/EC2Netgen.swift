@@ -24,6 +24,13 @@ struct EC2Netgen: ParsableCommand {
 @main
 enum Main {
     static func main() {
+        // `--version` alone is answered before the argument parser, whose start-up (type
+        // metadata lookups and reflection over every option of every subcommand) is about
+        // 5.4 of the 9.1 million instructions `--version` cost through it (callgrind).
+        if CommandLine.arguments.count == 2 && CommandLine.arguments[1] == "--version" {
+            print(EC2Netgen.configuration.version)
+            exit(0)
+        }
         do {
             var command = try EC2Netgen.parseAsRoot()
             try command.run()

@@ -389,6 +389,19 @@ def main():
             print("     serial console (tail):\n" + "\n".join("       " + l for l in tail.splitlines()))
     finally:
         suite.cleanup()
+    # Nothing of this run may survive it: no namespace (the taps lived in one), no process.
+    left = [n for n in run(["ip", "netns", "list"], check=False).stdout.split() if n.startswith(suite.vpc.id)]
+    procs = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                if suite.vpc.work.encode() in f.read():
+                    procs.append(pid)
+        except OSError:
+            pass
+    check("%s: nothing left behind (namespaces, taps, QEMU, helpers, work files)" % label,
+          not left and not procs and not os.path.exists(suite.vpc.work) or os.environ.get("KEEP_WORK") == "1" and not left and not procs,
+          "namespaces %s, processes %s" % (left, procs))
     for line in numbers:
         info("number: " + line)
     print("%d passed, %d failed" % (results.count(True), results.count(False)), flush=True)

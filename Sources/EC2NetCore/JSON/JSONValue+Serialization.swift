@@ -2,59 +2,77 @@ extension JSONValue {
     /// Pretty JSON text with sorted keys and a final newline: the cache and `fetch`
     /// output must be byte-identical for identical metadata, whatever the hash seed.
     public func serialized() -> String {
-        var output = ""
+        String(decoding: serializedBytes(), as: UTF8.self)
+    }
+
+    /// The same text as UTF-8 bytes. Written byte by byte: growing a String one Unicode
+    /// scalar at a time cost 16% of a cold 16-ENI apply (callgrind), for the cache and the
+    /// applied record, each a serialization of the whole document.
+    public func serializedBytes() -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(4096)
         write(to: &output, indent: 0)
-        output.append("\n")
+        output.append(0x0A)
         return output
     }
 
-    private func write(to output: inout String, indent: Int) {
-        let pad = String(repeating: "  ", count: indent + 1)
-        let closing = String(repeating: "  ", count: indent)
+    private func write(to output: inout [UInt8], indent: Int) {
         switch self {
         case .object(let members):
-            guard !members.isEmpty else { output.append("{}"); return }
-            output.append("{\n")
+            guard !members.isEmpty else { output.append(contentsOf: "{}".utf8); return }
+            output.append(contentsOf: "{\n".utf8)
             let keys = members.keys.sorted()
             for (index, key) in keys.enumerated() {
-                output.append(pad)
+                Self.pad(&output, indent + 1)
                 Self.writeString(key, to: &output)
-                output.append(": ")
+                output.append(contentsOf: ": ".utf8)
                 members[key]?.write(to: &output, indent: indent + 1)
-                output.append(index == keys.count - 1 ? "\n" : ",\n")
+                if index != keys.count - 1 { output.append(UInt8(ascii: ",")) }
+                output.append(0x0A)
             }
-            output.append(closing + "}")
+            Self.pad(&output, indent)
+            output.append(UInt8(ascii: "}"))
         case .array(let elements):
-            guard !elements.isEmpty else { output.append("[]"); return }
-            output.append("[\n")
+            guard !elements.isEmpty else { output.append(contentsOf: "[]".utf8); return }
+            output.append(contentsOf: "[\n".utf8)
             for (index, element) in elements.enumerated() {
-                output.append(pad)
+                Self.pad(&output, indent + 1)
                 element.write(to: &output, indent: indent + 1)
-                output.append(index == elements.count - 1 ? "\n" : ",\n")
+                if index != elements.count - 1 { output.append(UInt8(ascii: ",")) }
+                output.append(0x0A)
             }
-            output.append(closing + "]")
+            Self.pad(&output, indent)
+            output.append(UInt8(ascii: "]"))
         case .string(let text): Self.writeString(text, to: &output)
-        case .number(let text): output.append(text)
-        case .bool(let flag): output.append(flag ? "true" : "false")
-        case .null: output.append("null")
+        case .number(let text): output.append(contentsOf: text.utf8)
+        case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .null: output.append(contentsOf: "null".utf8)
         }
     }
 
-    private static func writeString(_ text: String, to output: inout String) {
-        output.append("\"")
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output.append("\\\"")
-            case "\\": output.append("\\\\")
-            case "\n": output.append("\\n")
-            case "\r": output.append("\\r")
-            case "\t": output.append("\\t")
-            case _ where scalar.value < 0x20 || scalar.value == 0x7f:
-                let hex = String(scalar.value, radix: 16)
-                output.append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
-            default: output.unicodeScalars.append(scalar)
+    private static func pad(_ output: inout [UInt8], _ level: Int) {
+        for _ in 0..<(2 * level) { output.append(0x20) }
+    }
+
+    /// Escapes `"`, `\`, and the control characters (DEL included) of a string; every other
+    /// byte, multi-byte UTF-8 included, is copied as it is.
+    private static func writeString(_ text: String, to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): output.append(contentsOf: "\\\"".utf8)
+            case UInt8(ascii: "\\"): output.append(contentsOf: "\\\\".utf8)
+            case 0x0A: output.append(contentsOf: "\\n".utf8)
+            case 0x0D: output.append(contentsOf: "\\r".utf8)
+            case 0x09: output.append(contentsOf: "\\t".utf8)
+            case _ where byte < 0x20 || byte == 0x7f:
+                let digits = Array("0123456789abcdef".utf8)
+                output.append(contentsOf: "\\u00".utf8)
+                output.append(digits[Int(byte >> 4)])
+                output.append(digits[Int(byte & 0x0f)])
+            default: output.append(byte)
             }
         }
-        output.append("\"")
+        output.append(UInt8(ascii: "\""))
     }
 }

@@ -27,6 +27,9 @@ public struct MetadataDocument: Equatable, Sendable {
     /// the same metadata are byte-identical.
     public func serialized() -> String { JSONValue.object(root).serialized() }
 
+    /// The same text as UTF-8 bytes, as the cache and the applied record store it.
+    public func serializedBytes() -> [UInt8] { JSONValue.object(root).serializedBytes() }
+
     /// The node at a slash-free path of components, or nil when any part is absent.
     func node(_ path: [String]) throws(InputError) -> JSONValue? {
         var current = JSONValue.object(root)
