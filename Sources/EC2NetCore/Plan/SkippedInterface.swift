@@ -8,7 +8,9 @@ public struct SkippedInterface: Equatable, Sendable {
         case optedOut
         /// Another network manager claims the link (`ID_NET_MANAGED_BY`).
         case managedBy(String)
-        /// IMDS lists no address for it (EFA-only).
+        /// IMDS lists no IP address for it: an EFA-only interface (on P5, card 0 device 1 and
+        /// device 0 of the other cards), which may not even be a netdev. Never an error, and
+        /// it takes no number from another ENI (numbers come from its own card and device).
         case noAddresses
         /// IMDS has not finished describing a hot-attached ENI; its files are left as
         /// they are on disk.
@@ -19,7 +21,7 @@ public struct SkippedInterface: Equatable, Sendable {
             case .notAttached: return "not attached here"
             case .optedOut: return "opted out by configuration"
             case .managedBy(let manager): return "managed by \(quoted(manager))"
-            case .noAddresses: return "no addresses in metadata"
+            case .noAddresses: return "no IP address (EFA-only?)"
             case .incomplete(let why): return "metadata incomplete (\(why)); files left as they are"
             }
         }
