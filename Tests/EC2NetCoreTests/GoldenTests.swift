@@ -4,8 +4,10 @@ import Testing
 
 /// Golden directories: `Tests/Golden/NN-name/input/` (metadata.json, links.json, optional
 /// ec2-netgen.conf and options) against `expected/` (the exact file set and bytes) and
-/// `plan.json`. `UPDATE_GOLDEN=1` rewrites the expectations and fails, so every change
-/// to output is reviewed in the diff.
+/// `plan.json`, or against `expected-error` (the exact message) for input EC2 could not
+/// have served. `NN-recorded-*` cases hold metadata recorded from real instances, as
+/// published, with `SOURCE.md` saying where it comes from. `UPDATE_GOLDEN=1` rewrites the
+/// expectations and fails, so every change to output is reviewed in the diff.
 struct GoldenTests {
     static let cases: [String] = {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: TestSupport.goldenDirectory.path)) ?? []
@@ -18,6 +20,10 @@ struct GoldenTests {
         #expect(!Self.cases.isEmpty)
         for name in Self.cases {
             let base = TestSupport.goldenDirectory.appendingPathComponent(name)
+            if name.contains("-recorded-") {
+                #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent("SOURCE.md").path), "\(name) lacks SOURCE.md")
+            }
+            if FileManager.default.fileExists(atPath: base.appendingPathComponent("expected-error").path) { continue }
             for file in ["input/metadata.json", "input/links.json", "plan.json"] {
                 #expect(FileManager.default.fileExists(atPath: base.appendingPathComponent(file).path), "\(name) lacks \(file)")
             }
@@ -42,6 +48,21 @@ struct GoldenTests {
         let flags = (try? String(contentsOf: input.appendingPathComponent("options"), encoding: .utf8)) ?? ""
         options.includeAbsentLinks = flags.contains("boot")
 
+        let errorURL = base.appendingPathComponent("expected-error")
+        if let expectedError = try? String(contentsOf: errorURL, encoding: .utf8) {
+            do {
+                _ = try EC2NetCore.plan(parse(document), links: links, options: options)
+                Issue.record("\(name): planned, but expected-error says it must fail")
+            } catch {
+                if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
+                    try "\(error)\n".write(to: errorURL, atomically: true, encoding: .utf8)
+                    Issue.record("UPDATE_GOLDEN=1: rewrote \(name)/expected-error; review the diff and run again without it")
+                    return
+                }
+                #expect("\(error)\n" == expectedError, "\(name): the error changed")
+            }
+            return
+        }
         let plan = try EC2NetCore.plan(parse(document), links: links, options: options)
         var actual: [String: String] = [:]
         for artifact in render(plan) { actual[artifact.name] = artifact.contents }
