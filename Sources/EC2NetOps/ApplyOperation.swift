@@ -203,13 +203,14 @@ func retrigger(_ sync: SyncReport, plan: Plan, trigger: LinkTrigger, sendEvents:
     let linkFiles = plan.interfaces.map { Artifact.linkFileName(for: $0.mac) }
     // A removed .link file matters too: udevd must stop applying it to a re-added link.
     guard linkFiles.contains(where: changed.contains) || sync.removed.contains(where: { $0.hasSuffix(".link") }) else { return [] }
+    var warnings: [String] = []
     do {
         try trigger.reloadConfiguration()
     } catch {
-        return ["\(error) (new alternative names apply at the link's next add event after udevd re-reads its files)"]
+        // The events are still sent: udevd may notice the files by itself in time.
+        warnings.append("\(error) (the re-sent add events may still get the old .link; it applies at the link's next add event)")
     }
-    guard sendEvents else { return [] }
-    var warnings: [String] = []
+    guard sendEvents else { return warnings }
     for interface in plan.interfaces where changed.contains(Artifact.linkFileName(for: interface.mac)) {
         guard let name = interface.linkName else { continue }
         do {
