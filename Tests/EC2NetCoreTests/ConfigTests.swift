@@ -29,6 +29,7 @@ struct ConfigTests {
         ("[Refresh]\nIntervalSec=5\n", "x.conf:2: IntervalSec=\"5\" is not a number of seconds"),
         ("[Defaults]\nMainTableDefaultRout=no\n", "x.conf:2: unknown key MainTableDefaultRout="),
         ("[Defaults]\nMainTableDefaultRoute=maybe\n", "x.conf:2: MainTableDefaultRoute=\"maybe\" is not a boolean"),
+        ("[Defaults]\nManaged=secondary\n", "x.conf:2: Managed=\"secondary\" is not yes, no or primary"),
         ("\n[Bogus]\n", "x.conf:2: unknown section [Bogus]"),
         ("Managed=no\n", "x.conf:1: assignment outside of a section"),
         ("[Interface]\nManaged=no\n", "x.conf:1: [Interface] needs"),

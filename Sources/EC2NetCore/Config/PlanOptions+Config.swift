@@ -23,6 +23,15 @@ extension PlanOptions {
                 for entry in section.entries {
                     record(&problems) { () throws(InputError) in
                         switch entry.key {
+                        case "Managed":
+                            // yes, no, or primary: only the primary ENI (Kubernetes nodes).
+                            if entry.value.lowercased() == "primary" {
+                                (defaults.managed, primaryOnly) = (true, true)
+                            } else if let flag = try? boolean(entry, file) {
+                                (defaults.managed, primaryOnly) = (flag, false)
+                            } else {
+                                throw badValue(entry, "yes, no or primary", file)
+                            }
                         case "MainTableDefaultRoute": defaults.mainTableDefaultRoute = try boolean(entry, file)
                         case "AddressesFromPrefixes": defaults.addressesFromPrefixes = try boolean(entry, file)
                         default: throw unknownKey(entry, section: section.name, file: file)

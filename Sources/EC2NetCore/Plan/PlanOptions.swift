@@ -5,6 +5,10 @@ public struct PlanOptions: Equatable, Sendable {
     public var defaults = InterfaceSettings()
     /// Per-ENI overrides, in file order; later matches win.
     public var overrides: [InterfaceOverride] = []
+    /// `[Defaults] Managed=primary`: only the primary ENI is managed unless an
+    /// `[Interface]` says otherwise. For Kubernetes nodes, whose CNI (aws-vpc-cni, Cilium
+    /// in ENI mode) attaches and configures the secondary ENIs itself.
+    public var primaryOnly = false
     /// `apply --boot`: render every ENI of the metadata whether or not its link exists
     /// yet (links appear only during udev coldplug, after the boot service ran).
     public var includeAbsentLinks = false
@@ -16,8 +20,9 @@ public struct PlanOptions: Equatable, Sendable {
     public init() {}
 
     /// The effective settings for one ENI.
-    public func settings(mac: MACAddress, interfaceID: String?, linkName: String?) -> InterfaceSettings {
+    public func settings(mac: MACAddress, interfaceID: String?, linkName: String?, isPrimary: Bool = true) -> InterfaceSettings {
         var result = defaults
+        if primaryOnly && !isPrimary { result.managed = false }
         for override in overrides where override.selector.matches(mac: mac, interfaceID: interfaceID, linkName: linkName) {
             if let managed = override.managed { result.managed = managed }
             if let main = override.mainTableDefaultRoute { result.mainTableDefaultRoute = main }

@@ -10,7 +10,8 @@ public func plan(_ instance: Instance, links: [Link], options: PlanOptions) thro
         func skip(_ reason: SkippedInterface.Reason) {
             skipped.append(SkippedInterface(mac: interface.mac, interfaceID: interface.interfaceID, reason: reason))
         }
-        let settings = options.settings(mac: interface.mac, interfaceID: interface.interfaceID, linkName: link?.name)
+        let settings = options.settings(mac: interface.mac, interfaceID: interface.interfaceID, linkName: link?.name,
+                                        isPrimary: isPrimary)
         guard settings.managed else { skip(.optedOut); continue }
         if let manager = link?.managedBy, !manager.isEmpty, manager != "io.ec2-netgen" {
             skip(.managedBy(manager)); continue
