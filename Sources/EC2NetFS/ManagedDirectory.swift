@@ -35,7 +35,7 @@ public struct ManagedDirectory: Sendable {
             if existed { report.updated.append(artifact.name) } else { report.created.append(artifact.name) }
         }
         for name in try FileIO.list(path) {
-            if name.hasPrefix("." + Artifact.namePrefix) && name.hasSuffix(".tmp") {
+            if (name.hasPrefix("." + Artifact.namePrefix) || name.hasPrefix("." + Artifact.unmanagedPrefix)) && name.hasSuffix(".tmp") {
                 // A temp file left by a run that was killed mid-write; networkd ignores
                 // dot files, so this is tidiness, not correctness.
                 try FileIO.remove(path + "/" + name, syncDirectory: false)

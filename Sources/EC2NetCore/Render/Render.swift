@@ -9,10 +9,33 @@ public func render(_ plan: Plan) -> [Artifact] {
         artifacts.append(Artifact(name: Artifact.linkFileName(for: interface.mac),
                                   contents: linkFile(interface).serialized()))
     }
+    // An ENI left to someone else (configuration, ID_NET_MANAGED_BY, EC2_NETGEN_NIC=0)
+    // must not fall to the shipped catch-all's DHCP either.
+    for skipped in plan.skipped {
+        switch skipped.reason {
+        case .optedOut, .managedBy:
+            artifacts.append(Artifact(name: Artifact.unmanagedFileName(for: skipped.mac), contents: unmanagedFile(skipped).serialized()))
+        case .notAttached, .noAddresses, .incomplete:
+            continue
+        }
+    }
     if !plan.mainRules.isEmpty {
         artifacts.append(Artifact(name: Artifact.loopbackName, contents: loopbackFile(plan.mainRules).serialized()))
     }
     return artifacts.sorted { $0.name < $1.name }
+}
+
+/// The `.network` of an ENI ec2-netgen leaves alone: networkd does not touch its link,
+/// unless a file of the operator's or another tool's (sorting before `79-`) configures it.
+func unmanagedFile(_ skipped: SkippedInterface) -> INIFile {
+    var file = INIFile(comments: [
+        String(Artifact.headerLine.dropFirst(2)),
+        "ENI \(skipped.interfaceID ?? skipped.mac.description) is not ec2-netgen's: \(skipped.reason).",
+        "networkd leaves its link alone; a .network of yours sorting before this file configures it instead.",
+    ])
+    file.sections.append(INISection("Match", [("MACAddress", skipped.mac.description), ("Type", "ether")]))
+    file.sections.append(INISection("Link", [("Unmanaged", "yes")]))
+    return file
 }
 
 /// The header comment of an ENI's files.
