@@ -368,6 +368,60 @@ def s14(vpc):
     expect("blackhole 203.0.113.0/24" in vpc.inst("ip route show table 100").stdout, "the admin route did not survive networkd's start")
 
 
+@check("S15", "Kubernetes node ([Defaults] Managed=primary): a CNI's ENI, addresses, rules and table survive boot, attach, refresh and reloads")
+def s15(vpc):
+    cni = ENI("ens9", "02:00:00:00:00:09", 3, 5, ["10.0.3.90", "10.0.3.91", "10.0.3.92"])
+    config = os.path.join(vpc.work, "kubernetes.conf")
+    with open(config, "w") as f:
+        f.write("[Defaults]\nManaged=primary\n")
+    vpc.plug(cni)
+    vpc.write_srcdst()
+    vpc.publish(vpc.metadata())
+    # What aws-vpc-cni does: the ENI's primary IP on the link, a pod IP behind it (a
+    # portless bridge stands in for the pod's veth), its rules at 512 and 1536, and a
+    # table numbered device-number + 1.
+    vpc.inst("ip addr add 10.0.3.90/24 dev ens9 && ip link add pod0 type bridge && ip addr add 10.0.3.91/32 dev pod0 && "
+             "ip link set pod0 up && ip route add 10.0.3.0/24 dev ens9 table 6 && "
+             "ip route add default via 10.0.3.1 dev ens9 table 6 && "
+             "ip rule add to 10.0.3.91 lookup main priority 512 && ip rule add from 10.0.3.91 lookup 6 priority 1536")
+
+    def cni_intact(step):
+        rules, table = vpc.rules(), vpc.inst("ip route show table 6").stdout
+        expect("512:\tfrom all to 10.0.3.91 lookup main" in rules and "1536:\tfrom 10.0.3.91 lookup 6" in rules,
+               "%s: the CNI's rules are gone:\n%s" % (step, rules))
+        expect("default via 10.0.3.1 dev ens9" in table and "10.0.3.0/24 dev ens9" in table, "%s: table 6 changed: %s" % (step, table))
+        expect(vpc.has_address("ens9", "10.0.3.90"), "%s: the CNI's address on ens9 is gone" % step)
+        expect("lookup 10005" not in rules, "%s: ec2-netgen wrote rules for the CNI's ENI" % step)
+
+    reloads = vpc.reload_count()
+    # Attach and refresh read IMDS (and cache the CNI's ENI); the boot path then renders
+    # from that cache, as after a reboot.
+    steps = [("attach", ["apply", "--wait-for", "ens9", "--config", config]),
+             ("refresh", ["apply", "--config", config]),
+             ("boot", ["apply", "--cached", "--boot", "--no-reload", "--config", config])]
+    for step, args in steps:
+        result = vpc.ec2netgen(args)
+        expect(result.returncode == 0, "%s failed: %s%s" % (step, result.stdout, result.stderr))
+        expect("skipped   02:00:00:00:00:09" in result.stdout and "opted out by configuration" in result.stdout,
+               "%s did not skip the CNI's ENI: %s" % (step, result.stdout))
+        vpc.inst("networkctl reload")
+        time.sleep(1)
+        cni_intact(step)
+    unmanaged = os.path.join(vpc.network_dir(), "79-ec2-netgen-020000000009.network")
+    expect(os.path.exists(unmanaged), "no 79-ec2-netgen-…009.network for the CNI's ENI")
+    vpc.wait_for(lambda: "ens9: Unmanaging interface" in vpc.networkd_log(), 10, "networkd to leave ens9 alone")
+    reaches(vpc, "r1", "10.0.3.91", "S15 pod IP (the CNI's rules route its reply)")
+    reaches(vpc, "r2", "10.0.1.11", "S15 primary")
+    detail = "%d networkd reloads" % (vpc.reload_count() - reloads)
+    # Back to the suite's instance for S14: no CNI ENI, every ENI managed again.
+    vpc.inst("ip rule del priority 512; ip rule del priority 1536; ip route flush table 6; ip link del pod0")
+    vpc.unplug(cni)
+    vpc.write_srcdst()
+    vpc.publish(vpc.metadata())
+    expect(vpc.ec2netgen(["apply"]).returncode == 0, "apply after the CNI scenario failed")
+    return detail
+
+
 def snapshot(directory):
     files = {}
     for name in sorted(os.listdir(directory)):
@@ -378,4 +432,4 @@ def snapshot(directory):
 
 # After the negative control and the first apply, in this order (later ones build on the
 # state earlier ones leave: S11a before the reloads of S9, S7 before S8, S14 last).
-SCENARIOS = [no_change, storm, s1, s2, s3, s4, s5, s6, s11_setup, s12, s13, s9, s11, s10, s7, s8, status, s14]
+SCENARIOS = [no_change, storm, s1, s2, s3, s4, s5, s6, s11_setup, s12, s13, s9, s11, s10, s7, s8, status, s15, s14]
