@@ -277,8 +277,9 @@ class Suite:
                 if state not in ("starting", "initializing"):
                     break
                 time.sleep(1)
+            failed = self.inst.out("systemctl --failed --plain --no-legend") if state != "running" else ""
             check("%s: the boot completes (is-system-running: running) while the ENIs wait for IMDS" % label,
-                  state == "running", "%s after %.0f s" % (state, booted))
+                  state == "running", "%s after %.0f s; failed units: %s" % (state, booted, failed.strip() or "none"))
             problems = [p for p in (self.link_file_applied(e) for e in (PRIMARY, SECOND)) if p]
             check("%s: every ENI present at boot has ec2-netgen's .link applied" % label, not problems, "; ".join(problems))
             bad = self.replies([("r2", PRIMARY.ipv4s[1]), ("r1", SECOND.ipv4s[1]), ("r1", "10.0.2.22")], count=2)
