@@ -100,7 +100,7 @@ class Suite:
     # -- the life cycle ----------------------------------------------------------------
     def run(self, shell=False):
         self.vpc.setup([PRIMARY, SECOND], PRIMARY)
-        self.inst = Instance(self.vpc, self.image, "i-" + self.label)
+        self.inst = Instance(self.vpc, self.image, "i-" + self.label.split()[0])
         self.install()
         if shell:
             return self.shell()
