@@ -62,12 +62,7 @@ public struct IMDSConfiguration: Sendable {
     /// Chooses the endpoint as the AWS SDKs do: `--imds-endpoint` overrides everything,
     /// else `AWS_EC2_METADATA_DISABLED=true` refuses, else
     /// `AWS_EC2_METADATA_SERVICE_ENDPOINT`, else `…_ENDPOINT_MODE` (IPv4 default, IPv6).
-    /// `ipv4Reachable` answers whether the kernel has an IPv4 route to 169.254.169.254; it
-    /// is asked only when nothing names an endpoint or a mode. An IPv6-only instance (its
-    /// primary ENI in an IPv6-only subnet: no private IPv4, so no route) then reads the
-    /// Nitro IPv6 endpoint, where it would otherwise fail with "network unreachable".
-    public static func resolve(override: String?, environment: [String: String],
-                               ipv4Reachable: () -> Bool = { true }) throws(IOError) -> IMDSConfiguration {
+    public static func resolve(override: String?, environment: [String: String]) throws(IOError) -> IMDSConfiguration {
         if let override {
             guard let endpoint = HTTPEndpoint(url: override) else {
                 throw .invalidEndpoint(source: "--imds-endpoint", value: override)
@@ -81,7 +76,7 @@ public struct IMDSConfiguration: Sendable {
             }
             return IMDSConfiguration(endpoint: endpoint)
         }
-        let mode = environment["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"] ?? (ipv4Reachable() ? "IPv4" : "IPv6")
+        let mode = environment["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"] ?? "IPv4"
         switch mode.lowercased() {
         case "ipv4", "": return IMDSConfiguration(endpoint: ipv4Endpoint)
         case "ipv6": return IMDSConfiguration(endpoint: ipv6Endpoint)

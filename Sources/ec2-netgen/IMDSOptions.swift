@@ -7,7 +7,7 @@ import Glibc
 
 /// How to reach IMDS; shared by every command that may read it.
 struct IMDSOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("IMDS base URL (default: AWS_EC2_METADATA_SERVICE_ENDPOINT[_MODE], else http://169.254.169.254, or http://[fd00:ec2::254] when IPv4 has no route there).",
+    @Option(help: ArgumentHelp("IMDS base URL (default: AWS_EC2_METADATA_SERVICE_ENDPOINT[_MODE], else http://169.254.169.254).",
                                valueName: "URL"))
     var imdsEndpoint: String?
 
@@ -36,8 +36,7 @@ struct IMDSOptions: ParsableArguments {
         if environment["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"] == nil, let mode = settings.imdsEndpointMode {
             environment["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"] = mode
         }
-        var configuration = try IMDSConfiguration.resolve(override: imdsEndpoint, environment: environment,
-                                                          ipv4Reachable: { RouteProbe.hasRoute(toIPv4: (169, 254, 169, 254)) })
+        var configuration = try IMDSConfiguration.resolve(override: imdsEndpoint, environment: environment)
         configuration.deadlineSeconds = imdsDeadline
         return IMDSClient(configuration: prepare(configuration, root: root, links: links, settings: settings))
     }
