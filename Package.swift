@@ -3,7 +3,7 @@ import PackageDescription
 
 // The dependency rule of docs/design.md is enforced here: EC2NetCore imports nothing of
 // ours, EC2NetFS only the core, EC2NetOps the core and the I/O layers, and only the CLI
-// sees everything.
+// (EC2NetCLI, and the executable that calls it) sees everything.
 let package = Package(
     name: "ec2-netgen",
     platforms: [.macOS(.v13)],
@@ -37,12 +37,18 @@ let package = Package(
         // hypotf through glibc's old hypot, so the binary needs no symbol newer than glibc
         // 2.34 (Amazon Linux 2023); Tests/packaging/check verifies the floor.
         .target(name: "CGlibcFloor"),
+        // The commands: flags (swift-argument-parser) and their plain values, which the
+        // units' runs fill in without it. A library so tests can compare the two readings.
+        .target(
+            name: "EC2NetCLI",
+            dependencies: [
+                "EC2NetCore", "EC2NetFS", "EC2NetIO", "EC2NetOps",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "ec2-netgen",
-            dependencies: [
-                "EC2NetCore", "EC2NetFS", "EC2NetIO", "EC2NetOps", "CGlibcFloor",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
+            dependencies: ["EC2NetCLI", "CGlibcFloor"],
             linkerSettings: [.unsafeFlags(["-Xlinker", "--wrap=hypotf"])]
         ),
         // The generator runs at every boot and daemon-reload: no argument parser, no HTTP,
@@ -52,7 +58,7 @@ let package = Package(
         .executableTarget(name: "ec2-netgen-generator", dependencies: ["EC2NetCore", "EC2NetFS"], path: "generator",
                           exclude: ["README.md"],
                           linkerSettings: [.unsafeFlags(["-static-executable"])]),
-        .testTarget(name: "EC2NetCoreTests", dependencies: ["EC2NetCore", "EC2NetFS", "EC2NetHTTP", "EC2NetIO", "EC2NetOps"]),
+        .testTarget(name: "EC2NetCoreTests", dependencies: ["EC2NetCore", "EC2NetFS", "EC2NetHTTP", "EC2NetIO", "EC2NetOps", "EC2NetCLI"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -58,12 +58,15 @@ struct Generator {
         // OnBootSec= included (systemd.timer(5)), so both are declared again after it:
         // without OnBootSec= the service never runs once, and OnUnitActiveSec= (relative
         // to its last run) never elapses. The VM suite caught that.
-        let text = INIFile(comments: ["Written by ec2-netgen-generator from [Refresh] IntervalSec=."],
-                           sections: [INISection("Timer", [("OnUnitActiveSec", ""), ("OnBootSec", "\(seconds)s"),
-                                                           ("OnUnitActiveSec", "\(seconds)s")])]).serialized()
+        var file = INIWriter()
+        file.comment("Written by ec2-netgen-generator from [Refresh] IntervalSec=.")
+        file.section("Timer")
+        file.entry("OnUnitActiveSec", literal: "")
+        file.entry("OnBootSec", "\(seconds)s")
+        file.entry("OnUnitActiveSec", "\(seconds)s")
         do {
             try FileIO.makeDirectories(directory)
-            try FileIO.writeAtomically(directory + "/50-interval.conf", contents: Array(text.utf8), mode: 0o644)
+            try FileIO.writeAtomically(directory + "/50-interval.conf", contents: file.bytes, mode: 0o644)
         } catch {
             log(3, "\(error)")
         }

@@ -11,7 +11,7 @@ public func quoted(_ value: String) -> String {
         case "\"": escaped += "\\\""
         case "\\": escaped += "\\\\"
         case _ where scalar.value < 0x20 || scalar.value == 0x7f:
-            escaped += "\\x" + hexByte(UInt8(scalar.value))
+            escaped += "\\x" + String(decoding: [hexDigit(UInt8(scalar.value) >> 4), hexDigit(UInt8(scalar.value) & 0x0f)], as: UTF8.self)
         default: escaped.unicodeScalars.append(scalar)
         }
     }

@@ -23,7 +23,7 @@ public struct ManagedDirectory: Sendable {
         let wanted = Set(artifacts.map(\.name))
         for artifact in artifacts.sorted(by: { $0.name < $1.name }) {
             let target = path + "/" + artifact.name
-            let bytes = Array(artifact.contents.utf8)
+            let bytes = artifact.bytes
             if try isCurrent(target, bytes: bytes, mode: artifact.mode) {
                 report.unchanged.append(artifact.name)
                 continue

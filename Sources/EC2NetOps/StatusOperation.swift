@@ -83,7 +83,7 @@ public func status(_ request: StatusRequest, effects: SystemEffects) -> StatusRe
         expected.insert(artifact.name)
         let path = directory.path + "/" + artifact.name
         let onDisk = try? FileIO.read(path)
-        guard onDisk != Array(artifact.contents.utf8) else { continue }
+        guard onDisk != artifact.bytes else { continue }
         let problem = "\(path) is \(onDisk == nil ? "missing" : "not what ec2-netgen wrote"): run `ec2-netgen apply`"
         if let mac = owner[artifact.name] { fileProblems[mac, default: []].append(problem) } else { report.problems.append(problem) }
     }

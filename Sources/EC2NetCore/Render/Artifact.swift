@@ -2,17 +2,25 @@
 public struct Artifact: Equatable, Sendable {
     /// File name, no directory.
     public var name: String
-    /// File contents.
-    public var contents: String
+    /// File contents, as written.
+    public var bytes: [UInt8]
     /// Permission bits; networkd files are world-readable, never writable by others.
     public var mode: UInt16
 
-    /// Creates an artifact.
-    public init(name: String, contents: String, mode: UInt16 = 0o644) {
+    /// Creates an artifact from its bytes.
+    public init(name: String, bytes: [UInt8], mode: UInt16 = 0o644) {
         self.name = name
-        self.contents = contents
+        self.bytes = bytes
         self.mode = mode
     }
+
+    /// Creates an artifact from text.
+    public init(name: String, contents: String, mode: UInt16 = 0o644) {
+        self.init(name: name, bytes: Array(contents.utf8), mode: mode)
+    }
+
+    /// File contents as text (rendered files are UTF-8).
+    public var contents: String { String(decoding: bytes, as: UTF8.self) }
 
     /// Every generated file name starts with this. `05` sorts before netplan's and
     /// cloud-init's `10-*` files so ours are not shadowed; the `ec2-netgen` marker is how

@@ -4,147 +4,147 @@
 public func render(_ plan: Plan) -> [Artifact] {
     var artifacts: [Artifact] = []
     for interface in plan.interfaces {
-        artifacts.append(Artifact(name: Artifact.networkFileName(for: interface.mac),
-                                  contents: networkFile(interface).serialized()))
-        artifacts.append(Artifact(name: Artifact.linkFileName(for: interface.mac),
-                                  contents: linkFile(interface).serialized()))
+        artifacts.append(Artifact(name: Artifact.networkFileName(for: interface.mac), bytes: networkFile(interface)))
+        artifacts.append(Artifact(name: Artifact.linkFileName(for: interface.mac), bytes: linkFile(interface)))
     }
     // An ENI left to someone else (configuration, ID_NET_MANAGED_BY, EC2_NETGEN_NIC=0)
     // must not fall to the shipped catch-all's DHCP either.
     for skipped in plan.skipped {
         switch skipped.reason {
         case .optedOut, .managedBy:
-            artifacts.append(Artifact(name: Artifact.unmanagedFileName(for: skipped.mac), contents: unmanagedFile(skipped).serialized()))
+            artifacts.append(Artifact(name: Artifact.unmanagedFileName(for: skipped.mac), bytes: unmanagedFile(skipped)))
         case .notAttached, .noAddresses, .incomplete:
             continue
         }
     }
     if !plan.mainRules.isEmpty {
-        artifacts.append(Artifact(name: Artifact.loopbackName, contents: loopbackFile(plan.mainRules).serialized()))
+        artifacts.append(Artifact(name: Artifact.loopbackName, bytes: loopbackFile(plan.mainRules)))
     }
     return artifacts.sorted { $0.name < $1.name }
 }
 
 /// The `.network` of an ENI ec2-netgen leaves alone: networkd does not touch its link,
 /// unless a file of the operator's or another tool's (sorting before `79-`) configures it.
-func unmanagedFile(_ skipped: SkippedInterface) -> INIFile {
-    var file = INIFile(comments: [
-        String(Artifact.headerLine.dropFirst(2)),
-        "ENI \(skipped.interfaceID ?? skipped.mac.description) is not ec2-netgen's: \(skipped.reason).",
-        "networkd leaves its link alone; a .network of yours sorting before this file configures it instead.",
-    ])
-    file.sections.append(INISection("Match", [("MACAddress", skipped.mac.description), ("Type", "ether")]))
-    file.sections.append(INISection("Link", [("Unmanaged", "yes")]))
-    return file
+func unmanagedFile(_ skipped: SkippedInterface) -> [UInt8] {
+    var file = INIWriter()
+    file.comment(String(Artifact.headerLine.dropFirst(2)))
+    file.comment("ENI \(skipped.interfaceID ?? skipped.mac.description) is not ec2-netgen's: \(skipped.reason).")
+    file.comment("networkd leaves its link alone; a .network of yours sorting before this file configures it instead.")
+    matchSection(&file, skipped.mac)
+    file.section("Link")
+    file.entry("Unmanaged", literal: "yes")
+    return file.bytes
 }
 
 /// The header comment of an ENI's files.
-private func header(_ interface: InterfacePlan, name: String) -> [String] {
+private func header(_ file: inout INIWriter, _ interface: InterfacePlan, name: String) {
     let role = interface.isPrimary ? "primary ENI" : "ENI"
-    return [
-        String(Artifact.headerLine.dropFirst(2)),
-        "\(role) \(interface.interfaceID ?? interface.mac.description): network-card \(interface.card), "
-            + "device-number \(interface.device), route table \(interface.table).",
-        "Override with a drop-in: /etc/systemd/network/\(name).d/*.conf",
-    ]
+    file.comment(String(Artifact.headerLine.dropFirst(2)))
+    file.comment("\(role) \(interface.interfaceID ?? interface.mac.description): network-card \(interface.card), "
+        + "device-number \(interface.device), route table \(interface.table).")
+    file.comment("Override with a drop-in: /etc/systemd/network/\(name).d/*.conf")
+}
+
+/// `[Match]` of an ENI's files. Type=ether keeps a VLAN or bond that shares the ENI's
+/// MAC from matching.
+private func matchSection(_ file: inout INIWriter, _ mac: MACAddress) {
+    file.section("Match")
+    file.entry("MACAddress", mac)
+    file.entry("Type", literal: "ether")
 }
 
 /// The `.network` of one ENI.
-func networkFile(_ interface: InterfacePlan) -> INIFile {
-    var file = INIFile(comments: header(interface, name: Artifact.networkFileName(for: interface.mac)))
-    // Type=ether keeps a VLAN or bond that shares the ENI's MAC from matching.
-    file.sections.append(INISection("Match", [("MACAddress", interface.mac.description), ("Type", "ether")]))
+func networkFile(_ interface: InterfacePlan) -> [UInt8] {
+    var file = INIWriter(capacity: 1024 + 120 * (interface.addresses.count + interface.routes.count + interface.rules.count))
+    header(&file, interface, name: Artifact.networkFileName(for: interface.mac))
+    matchSection(&file, interface.mac)
 
-    var network = INISection("Network")
-    network.append("DHCP", interface.dhcp4 ? "ipv4" : "no")
-    network.append("IPv6AcceptRA", interface.ipv6 ? "yes" : "no")
+    file.section("Network")
+    file.entry("DHCP", literal: interface.dhcp4 ? "ipv4" : "no")
+    file.entry("IPv6AcceptRA", literal: interface.ipv6 ? "yes" : "no")
     // A reload reconfigures a link whose file changed; keeping the DHCP-learned state
     // means adding a secondary IP costs no IPv4 packet (docs/decisions.md).
-    network.append("KeepConfiguration", "dhcp")
-    file.sections.append(network)
+    file.entry("KeepConfiguration", literal: "dhcp")
 
     if interface.dhcp4 {
-        var dhcp = INISection("DHCPv4")
-        dhcp.append("RouteMetric", String(interface.metric))
+        file.section("DHCPv4")
+        file.entry("RouteMetric", interface.metric)
         // EC2 announces the 9001-byte jumbo MTU over DHCP; networkd ignores it by default.
-        dhcp.append("UseMTU", "yes")
+        file.entry("UseMTU", literal: "yes")
         if !interface.isPrimary {
             // Every ENI's lease carries a hostname; only the primary's may set it.
-            dhcp.append("UseHostname", "no")
+            file.entry("UseHostname", literal: "no")
         }
-        if !interface.mainTableDefaultRoute { dhcp.append("RouteTable", String(interface.table)) }
-        file.sections.append(dhcp)
+        if !interface.mainTableDefaultRoute { file.entry("RouteTable", interface.table) }
     }
     if interface.ipv6 {
-        var ra = INISection("IPv6AcceptRA")
+        file.section("IPv6AcceptRA")
         // RAs give the gateway; the addresses are static (see InterfacePlan.ipv6).
-        ra.append("DHCPv6Client", "no")
-        ra.append("RouteMetric", String(interface.metric))
-        if !interface.mainTableDefaultRoute { ra.append("RouteTable", String(interface.table)) }
-        file.sections.append(ra)
+        file.entry("DHCPv6Client", literal: "no")
+        file.entry("RouteMetric", interface.metric)
+        if !interface.mainTableDefaultRoute { file.entry("RouteTable", interface.table) }
     }
     for address in interface.addresses {
-        file.sections.append(INISection("Address", [("Address", address.description), ("AddPrefixRoute", "no")]))
+        file.section("Address")
+        file.entry("Address", address)
+        file.entry("AddPrefixRoute", literal: "no")
     }
     for route in interface.routes {
-        file.sections.append(routeSection(route))
+        routeSection(&file, route)
     }
     for rule in interface.rules {
-        file.sections.append(ruleSection(rule))
+        ruleSection(&file, rule)
     }
-    return file
+    return file.bytes
 }
 
 /// One `[Route]`.
-func routeSection(_ route: Route) -> INISection {
-    var section = INISection("Route")
-    if let destination = route.destination { section.append("Destination", destination.description) }
+func routeSection(_ file: inout INIWriter, _ route: Route) {
+    file.section("Route")
+    if let destination = route.destination { file.entry("Destination", destination) }
     switch route.gateway {
     // IPv6 has no route scope (networkd warns and ignores it); IPv4 needs `link` for a
     // route without a gateway.
-    case .onLink where route.family == .ipv4: section.append("Scope", "link")
+    case .onLink where route.family == .ipv4: file.entry("Scope", literal: "link")
     case .onLink: break
-    case .dhcp4, .ipv6RA: section.append("Gateway", route.gateway.rawValue)
+    case .dhcp4, .ipv6RA: file.entry("Gateway", route.gateway.rawValue)
     }
-    section.append("Table", String(route.table))
-    return section
+    file.entry("Table", route.table)
 }
 
 /// One `[RoutingPolicyRule]`.
-func ruleSection(_ rule: RoutingPolicyRule) -> INISection {
-    var section = INISection("RoutingPolicyRule")
-    if let from = rule.from { section.append("From", from.description) }
-    section.append("Family", rule.family.rawValue)
-    section.append("Table", rule.table.map { "\($0)" } ?? "main")
-    section.append("Priority", String(rule.priority))
-    if let length = rule.suppressPrefixLength { section.append("SuppressPrefixLength", String(length)) }
-    return section
+func ruleSection(_ file: inout INIWriter, _ rule: RoutingPolicyRule) {
+    file.section("RoutingPolicyRule")
+    if let from = rule.from { file.entry("From", from) }
+    file.entry("Family", rule.family.rawValue)
+    if let table = rule.table { file.entry("Table", table) } else { file.entry("Table", literal: "main") }
+    file.entry("Priority", rule.priority)
+    if let length = rule.suppressPrefixLength { file.entry("SuppressPrefixLength", length) }
 }
 
 /// The `.link` of one ENI: alternative names, and the stock naming policy. Only the first
 /// matching `.link` applies, so ours must repeat what `99-default.link` would have done or
 /// the ENI would lose its predictable name.
-func linkFile(_ interface: InterfacePlan) -> INIFile {
-    var file = INIFile(comments: header(interface, name: Artifact.linkFileName(for: interface.mac)))
-    file.sections.append(INISection("Match", [("MACAddress", interface.mac.description), ("Type", "ether")]))
-    var link = INISection("Link", [
-        ("NamePolicy", "keep kernel database onboard slot path"),
-        ("AlternativeNamesPolicy", "database onboard slot path"),
-        ("MACAddressPolicy", "none"),
-    ])
-    for name in interface.alternativeNames { link.append("AlternativeName", name) }
-    file.sections.append(link)
-    return file
+func linkFile(_ interface: InterfacePlan) -> [UInt8] {
+    var file = INIWriter()
+    header(&file, interface, name: Artifact.linkFileName(for: interface.mac))
+    matchSection(&file, interface.mac)
+    file.section("Link")
+    file.entry("NamePolicy", literal: "keep kernel database onboard slot path")
+    file.entry("AlternativeNamesPolicy", literal: "database onboard slot path")
+    file.entry("MACAddressPolicy", literal: "none")
+    for name in interface.alternativeNames { file.entry("AlternativeName", name) }
+    return file.bytes
 }
 
 /// The loopback `.network` carrying the main-table rules, which belong to no ENI and so
 /// must survive any ENI's detach.
-func loopbackFile(_ rules: [RoutingPolicyRule]) -> INIFile {
-    var file = INIFile(comments: [
-        String(Artifact.headerLine.dropFirst(2)),
-        "Main-table rules between the per-ENI bands: host-local routes (docker, CNI, admin) still win.",
-    ])
-    file.sections.append(INISection("Match", [("Name", "lo")]))
-    for rule in rules { file.sections.append(ruleSection(rule)) }
-    return file
+func loopbackFile(_ rules: [RoutingPolicyRule]) -> [UInt8] {
+    var file = INIWriter(capacity: 512 + 120 * rules.count)
+    file.comment(String(Artifact.headerLine.dropFirst(2)))
+    file.comment("Main-table rules between the per-ENI bands: host-local routes (docker, CNI, admin) still win.")
+    file.section("Match")
+    file.entry("Name", literal: "lo")
+    for rule in rules { ruleSection(&file, rule) }
+    return file.bytes
 }

@@ -38,14 +38,19 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The bits of the address as 16 bytes (IPv4 in the first four); used for prefix math.
-    var bytes: [UInt8] {
+    /// The address as 128 bits, left-aligned (IPv4 in the top 32), for prefix math
+    /// without building byte arrays.
+    var bits: (high: UInt64, low: UInt64) {
         switch self {
-        case .v4(let address):
-            return [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: address.value >> $0) }
-        case .v6(let address):
-            return address.groups.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xff)] }
+        case .v4(let address): return (UInt64(address.value) << 32, 0)
+        case .v6(let address): return (address.high, address.low)
         }
+    }
+
+    /// A mask of the first `length` of 128 bits, as two halves.
+    static func mask(length: Int) -> (high: UInt64, low: UInt64) {
+        func ones(_ count: Int) -> UInt64 { count <= 0 ? 0 : count >= 64 ? ~0 : ~0 << UInt64(64 - count) }
+        return (ones(length), ones(length - 64))
     }
 }
 

@@ -12,10 +12,8 @@ public struct IPPrefix: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// Creates a prefix; returns nil when the length is out of range or host bits are set.
     public init?(address: IPAddress, length: Int) {
         guard (0...address.bitWidth).contains(length) else { return nil }
-        let bytes = address.bytes
-        for bit in length..<address.bitWidth where bytes[bit / 8] & (0x80 >> UInt8(bit % 8)) != 0 {
-            return nil
-        }
+        let bits = address.bits, mask = IPAddress.mask(length: length)
+        guard bits.high & ~mask.high == 0, bits.low & ~mask.low == 0 else { return nil }
         self.address = address
         self.length = length
     }
@@ -40,12 +38,8 @@ public struct IPPrefix: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// True when `other` lies inside this prefix.
     public func contains(_ other: IPAddress) -> Bool {
         guard other.family == family else { return false }
-        let mine = address.bytes, theirs = other.bytes
-        for bit in 0..<length {
-            let mask: UInt8 = 0x80 >> UInt8(bit % 8)
-            if mine[bit / 8] & mask != theirs[bit / 8] & mask { return false }
-        }
-        return true
+        let mine = address.bits, theirs = other.bits, mask = IPAddress.mask(length: length)
+        return (mine.high ^ theirs.high) & mask.high == 0 && (mine.low ^ theirs.low) & mask.low == 0
     }
 
     /// True when the two prefixes share any address.
@@ -62,16 +56,19 @@ public struct IPPrefix: Hashable, Comparable, Sendable, CustomStringConvertible 
     }
 
     public var description: String {
-        // One allocation: rendering prints a prefix for every rule.
-        String(unsafeUninitializedCapacity: 43) { buffer in
-            var position: Int
-            switch address {
-            case .v4(let v4): position = v4.write(into: buffer, at: 0)
-            case .v6(let v6): position = v6.write(into: buffer, at: 0)
-            }
-            buffer[position] = UInt8(ascii: "/")
-            return writeDecimal(length, into: buffer, at: position + 1)
+        String(unsafeUninitializedCapacity: 43) { buffer in write(into: buffer, at: 0) }
+    }
+
+    /// Writes `ADDRESS/LENGTH` into `buffer` (43 bytes hold the longest) at `start`;
+    /// returns the end offset.
+    func write(into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+        var position: Int
+        switch address {
+        case .v4(let v4): position = v4.write(into: buffer, at: start)
+        case .v6(let v6): position = v6.write(into: buffer, at: start)
         }
+        buffer[position] = UInt8(ascii: "/")
+        return writeDecimal(length, into: buffer, at: position + 1)
     }
 
     public static func < (lhs: IPPrefix, rhs: IPPrefix) -> Bool {

@@ -5,35 +5,31 @@ import EC2NetIO
 import EC2NetOps
 import Glibc
 
-/// The `ec2-netgen` command: reads instance metadata and links, writes systemd-networkd
-/// files so every ENI's addresses route symmetrically.
-struct EC2Netgen: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "ec2-netgen",
-        abstract: "Policy routing for multi-NIC EC2 instances, as systemd-networkd files.",
-        discussion: """
-            Exit status: 0 ok; 1 runtime failure (IMDS, D-Bus, I/O); 2 bad usage or bad input.
-            """,
-        version: "0.1.0",
-        subcommands: [PlanCommand.self, ApplyCommand.self, FetchCommand.self, StatusCommand.self, LinksCommand.self, ExplainCommand.self]
-    )
-}
-
-/// Entry point: runs the command and maps every error to the exit codes of the CLI
-/// contract (docs/design.md) in one place (argument-parser would use 64 for usage errors).
-@main
-enum Main {
-    static func main() {
-        // `--version` alone is answered before the argument parser, whose start-up (type
-        // metadata lookups and reflection over every option of every subcommand) is about
-        // 5.4 of the 9.1 million instructions `--version` cost through it (callgrind).
-        if CommandLine.arguments.count == 2 && CommandLine.arguments[1] == "--version" {
+/// The whole command line: which parser reads it, running the command, and the exit
+/// status of every error, in one place (argument-parser would use 64 for usage errors).
+public enum CommandLineInterface {
+    /// Runs `ec2-netgen` with `arguments` (without the program name) and exits.
+    public static func main(_ arguments: [String]) -> Never {
+        // `--version` alone and the units' `apply` runs are answered before the argument
+        // parser, whose start-up (type metadata lookups and reflection over every option of
+        // every subcommand) costs more than a no-change apply's own work.
+        if arguments == ["--version"] {
             print(EC2Netgen.configuration.version)
             exit(0)
         }
+        if let apply = ApplyArguments(unitArguments: arguments) {
+            do {
+                try apply.run()
+                exit(0)
+            } catch {
+                printError("\(error)")
+                exit(exitStatus(of: error) ?? 1)
+            }
+        }
         do {
-            var command = try EC2Netgen.parseAsRoot()
+            var command = try EC2Netgen.parseAsRoot(arguments)
             try command.run()
+            exit(0)
         } catch let error where exitStatus(of: error) != nil {
             printError("\(error)")
             exit(exitStatus(of: error) ?? 1)
@@ -63,7 +59,7 @@ func printError(_ message: String) {
 
 /// The contract's exit status of the layers' own errors: 2 for bad usage or bad input (a
 /// file, a value, a configuration line), 1 for runtime failures; nil for
-/// argument-parser's, which `Main` maps itself.
+/// argument-parser's, which `main` maps itself.
 func exitStatus(of error: any Error) -> Int32? {
     switch error {
     case let failure as Failure: return failure.exitCode

@@ -1,19 +1,15 @@
-import ArgumentParser
 import EC2NetCore
 import EC2NetFS
 import EC2NetOps
 
-/// The inputs `plan`, `apply` and `status` share: where metadata, links and configuration
-/// come from.
-struct InputOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Read the metadata document from FILE instead of IMDS.", valueName: "FILE"))
+/// Where metadata, links and configuration come from, as plain values: what
+/// `InputOptions` declares as flags, and what the boot path's parser fills in directly.
+struct Inputs: Equatable {
+    /// `--metadata FILE`.
     var metadata: String?
-
-    @Option(help: ArgumentHelp("Read links from a JSON FILE instead of sysfs.", valueName: "FILE"))
+    /// `--links FILE`.
     var links: String?
-
-    @Option(help: ArgumentHelp("Read configuration from FILE (default: /etc/ec2-netgen/ec2-netgen.conf and .conf.d/*.conf under the root).",
-                               valueName: "FILE"))
+    /// `--config FILE`.
     var config: String?
 
     /// The `--metadata` document; errors name the file.

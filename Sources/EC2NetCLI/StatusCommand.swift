@@ -28,7 +28,7 @@ struct StatusCommand: ParsableCommand {
         // Read as the units read it: status must report on a system whose configuration
         // has a bad line, not refuse to look.
         let (options, problems) = ConfigurationFiles.loadLenient(root: root)
-        var request = StatusRequest(root: root, links: try InputOptions.loadLinks(file: links, root: root), options: options)
+        var request = StatusRequest(root: root, links: try Inputs.loadLinks(file: links, root: root), options: options)
         request.configurationProblems = problems
         let whole = status(request, effects: root == "/" ? .live : .none)
         let report = eni.map(whole.only) ?? whole

@@ -1,0 +1,69 @@
+import EC2NetCore
+import EC2NetFS
+import EC2NetIO
+import EC2NetOps
+
+/// Everything `ec2-netgen apply` was asked, as plain values, and the run itself. Filled
+/// in by `ApplyCommand` (swift-argument-parser: help, every error message) or, on the
+/// paths the units run, by `init?(unitArguments:)` without the argument parser.
+struct ApplyArguments: Equatable {
+    var inputs = Inputs()
+    var imds = IMDSAccess()
+    /// `--cached`.
+    var cached = false
+    /// `--boot`.
+    var boot = false
+    /// `--root DIR`.
+    var root = "/"
+    /// `--wait-for IFACE`.
+    var waitFor: String?
+    /// `--wait-timeout SECONDS`.
+    var waitTimeoutSeconds: Double = 60
+    /// `--no-reload`.
+    var noReload = false
+    /// `--diff`.
+    var diff = false
+    /// `--unattended`.
+    var unattended = false
+
+    /// Why this combination is refused (a usage error), or nil.
+    var problem: String? {
+        if let problem = imds.problem { return problem }
+        if cached && inputs.metadata != nil { return "--cached and --metadata exclude each other" }
+        if boot && !cached { return "--boot needs --cached" }
+        if waitFor != nil && (cached || inputs.metadata != nil) { return "--wait-for reads IMDS; it excludes --cached and --metadata" }
+        if let waitFor, !Link.isValidName(waitFor) { return "--wait-for: \(waitFor) is not an interface name" }
+        guard waitTimeoutSeconds > 0, waitTimeoutSeconds <= 3600 else { return "--wait-timeout must be more than 0 and at most 3600 seconds" }
+        return nil
+    }
+
+    /// Runs the apply operation (EC2NetOps), which makes every decision; then prints what
+    /// it did.
+    func run() throws {
+        let (options, problems) = try inputs.loadOptions(root: root, lenient: unattended || boot || waitFor != nil)
+        for problem in problems { printError("warning: ignoring \(problem)") }
+        let links = try inputs.loadLinks(root: root)
+        let (source, sourceWarning) = try source(options: options, links: links)
+        if let sourceWarning { printError("warning: \(sourceWarning)") }
+        var request = ApplyRequest(source: source, root: root, links: links, options: options)
+        request.includeAbsentLinks = boot
+        request.retriggerLinks = !boot
+        request.reportDiff = diff
+        var effects = root == "/" ? SystemEffects.live : .none
+        if noReload { effects.networkd = nil }
+        let report = try apply(request, effects: effects)
+        print(report.lines().joined(separator: "\n"))
+        for warning in report.warnings { printError("warning: \(warning)") }
+    }
+
+    /// The metadata source the flags name. `--wait-for` polls IMDS first, outside the run
+    /// lock (it only reads), so sixteen attaches at once do not queue a minute each.
+    private func source(options: PlanOptions, links: [Link]) throws -> (MetadataSource, String?) {
+        if let document = try inputs.document() { return (.document(document, source: inputs.metadata ?? ""), nil) }
+        if cached { return (.cache, nil) }
+        let client = try imds.client(settings: options.service, root: root, links: links)
+        guard let waitFor else { return (.imds(client, attached: nil), nil) }
+        guard let link = links.first(where: { $0.name == waitFor }) else { throw Failure.runtime("--wait-for: no link named \(waitFor)") }
+        return try waitSource(client, link: link, timeoutSeconds: waitTimeoutSeconds, root: root)
+    }
+}
