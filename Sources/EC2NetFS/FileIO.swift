@@ -10,6 +10,31 @@ public enum FileIO {
         guard fd >= 0 else { throw FSError(operation: "open", path: path, code: errno) }
         defer { close(fd) }
         var result: [UInt8] = []
+        // A regular file is read straight into an array sized from fstat (one byte more,
+        // to see EOF): no zeroed bounce buffer, which cost more than the reads themselves
+        // on a no-change apply comparing 33 files. /proc and /sys report size 0, and a
+        // file that grew meanwhile has its rest read by the loop below.
+        var info = stat()
+        if fstat(fd, &info) == 0, info.st_size > 0 {
+            let size = Int(info.st_size)
+            guard size <= limit else { throw FSError(operation: "read", path: path, code: EFBIG) }
+            var failure: Int32 = 0, atEnd = false
+            result = [UInt8](unsafeUninitializedCapacity: size + 1) { buffer, count in
+                count = 0
+                while count < buffer.count {
+                    let got = Glibc.read(fd, buffer.baseAddress.map { $0 + count }, buffer.count - count)
+                    if got < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        return
+                    }
+                    if got == 0 { atEnd = true; return }
+                    count += got
+                }
+            }
+            if failure != 0 { throw FSError(operation: "read", path: path, code: failure) }
+            if atEnd { return result }
+        }
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }

@@ -2,30 +2,40 @@
 /// sections of `Key=Value` lines, one blank line between sections, LF endings. Every
 /// rendered file goes through it, so layout and the one-line rule live in one place.
 ///
-/// Values are appended straight into the file's buffer, addresses and numbers included:
-/// building a String per value and a model per section cost most of a 16-ENI render
-/// (bench/run, "Where the time goes").
-public struct INIWriter: Sendable {
-    /// The file so far.
-    public private(set) var bytes: [UInt8] = []
+/// Values are written straight into the file's buffer, addresses and numbers included:
+/// building a String per value and a model per section cost most of a 16-ENI render, and
+/// growing a Swift array per append most of the rest (bench/run, "Where the time goes").
+/// Not copyable: it owns its buffer, so it is passed `inout` and freed once.
+public struct INIWriter: ~Copyable {
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count = 0
 
-    /// Starts an empty file with room for about `capacity` bytes.
-    public init(capacity: Int = 512) { bytes.reserveCapacity(capacity) }
+    /// Starts an empty file with room for about `capacity` bytes (it grows as needed).
+    public init(capacity: Int = 512) {
+        self.capacity = max(capacity, 64)
+        storage = .allocate(capacity: self.capacity)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// The file so far.
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: storage, count: count)) }
 
     /// One `# text` line; comments come before the first section.
     public mutating func comment(_ text: String) {
         assert(!text.contains("\n"), "a comment must be one line")
-        append("# ")
-        bytes.append(contentsOf: text.utf8)
-        bytes.append(0x0A)
+        put("# ")
+        put(text)
+        put(0x0A)
     }
 
     /// Starts `[name]`, after a blank line unless it is the first thing in the file.
     public mutating func section(_ name: StaticString) {
-        if !bytes.isEmpty { bytes.append(0x0A) }
-        bytes.append(UInt8(ascii: "["))
-        append(name)
-        append("]\n")
+        if count > 0 { put(0x0A) }
+        put(UInt8(ascii: "["))
+        put(name)
+        put("]\n")
     }
 
     /// `key=value` from text. Values come from typed plan values; a line break would let
@@ -33,59 +43,92 @@ public struct INIWriter: Sendable {
     public mutating func entry(_ key: StaticString, _ value: String) {
         assert(!value.contains("\n"), "an INI value must be one line")
         startEntry(key)
-        bytes.append(contentsOf: value.utf8)
-        bytes.append(0x0A)
+        put(value)
+        put(0x0A)
     }
 
     /// `key=value` for a literal value.
     public mutating func entry(_ key: StaticString, literal value: StaticString) {
         startEntry(key)
-        append(value)
-        bytes.append(0x0A)
+        put(value)
+        put(0x0A)
     }
 
     /// `key=N` for a non-negative number.
     public mutating func entry(_ key: StaticString, _ value: Int) {
         assert(value >= 0, "INI numbers here are never negative")
         startEntry(key)
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
-            var position = 20, rest = value
-            repeat {
-                position -= 1
-                buffer[position] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-            } while rest > 0
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[position...]))
+        var digits = 1, rest = value
+        while rest >= 10 { rest /= 10; digits += 1 }
+        reserve(digits + 1)
+        rest = value
+        for position in stride(from: count + digits - 1, through: count, by: -1) {
+            storage[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
         }
-        bytes.append(0x0A)
+        count += digits
+        storage[count] = 0x0A
+        count += 1
     }
 
     /// `key=ADDRESS/LENGTH`.
     public mutating func entry(_ key: StaticString, _ value: IPPrefix) {
         startEntry(key)
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 43) { buffer in
-            let end = value.write(into: buffer, at: 0)
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<end]))
-        }
-        bytes.append(0x0A)
+        reserve(44)
+        count = value.write(into: UnsafeMutableBufferPointer(start: storage, count: capacity), at: count)
+        storage[count] = 0x0A
+        count += 1
     }
 
     /// `key=aa:bb:cc:dd:ee:ff`.
     public mutating func entry(_ key: StaticString, _ value: MACAddress) {
         startEntry(key)
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 17) { buffer in
-            let end = value.write(into: buffer, at: 0, separator: UInt8(ascii: ":"))
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<end]))
-        }
-        bytes.append(0x0A)
+        reserve(18)
+        count = value.write(into: UnsafeMutableBufferPointer(start: storage, count: capacity), at: count, separator: UInt8(ascii: ":"))
+        storage[count] = 0x0A
+        count += 1
     }
 
     private mutating func startEntry(_ key: StaticString) {
-        append(key)
-        bytes.append(UInt8(ascii: "="))
+        put(key)
+        put(UInt8(ascii: "="))
     }
 
-    private mutating func append(_ text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    /// Room for `extra` more bytes.
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(to: count + extra) }
+    }
+
+    private mutating func grow(to needed: Int) {
+        let larger = max(needed, capacity * 2)
+        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
+        moved.initialize(from: storage, count: count)
+        storage.deallocate()
+        storage = moved
+        capacity = larger
+    }
+
+    @inline(__always)
+    private mutating func put(_ byte: UInt8) {
+        reserve(1)
+        storage[count] = byte
+        count += 1
+    }
+
+    private mutating func put(_ text: StaticString) {
+        text.withUTF8Buffer { put($0) }
+    }
+
+    private mutating func put(_ text: String) {
+        var text = text
+        text.withUTF8 { put($0) }
+    }
+
+    private mutating func put(_ buffer: UnsafeBufferPointer<UInt8>) {
+        guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
+        reserve(buffer.count)
+        (storage + count).initialize(from: base, count: buffer.count)
+        count += buffer.count
     }
 }

@@ -18,19 +18,38 @@ struct LeafReader {
     /// A list key: one entry per line; blank lines (a trailing newline) are ignored and
     /// duplicates collapse, keeping first-seen order because the first entry is the
     /// DHCP-assigned one.
-    func list<T: Hashable>(_ key: String, expected: String, _ convert: (String) -> T?) throws(InputError) -> [T] {
+    func list<T: Comparable>(_ key: String, expected: String, _ convert: (Substring) -> T?) throws(InputError) -> [T] {
         guard let body = try document.body(base + [key]) else { return [] }
         var values: [T] = []
-        var seen: Set<T> = []
-        // Split on UTF-8 bytes: splitting a String by Character costs several times more,
-        // and a 50-address list is the common case.
-        for line in body.utf8.split(separator: 0x0A, omittingEmptySubsequences: true) {
-            let text = String(decoding: line, as: UTF8.self)
-            guard let value = convert(text) else {
-                throw .invalidValue(path: (base + [key]).joined(separator: "/"), value: text, expected: expected)
+        // Split on UTF-8 bytes into substrings: splitting by Character, or a String per
+        // line, costs several times more, and a 50-address list is the common case.
+        var rest = Substring(body)
+        while !rest.isEmpty {
+            let end = rest.utf8.firstIndex(of: 0x0A) ?? rest.endIndex
+            let line = rest[..<end]
+            rest = end == rest.endIndex ? "" : rest[rest.utf8.index(after: end)...]
+            if line.isEmpty { continue }
+            guard let value = convert(line) else {
+                throw .invalidValue(path: (base + [key]).joined(separator: "/"), value: String(line), expected: expected)
             }
-            if seen.insert(value).inserted { values.append(value) }
+            values.append(value)
         }
-        return values
+        return uniqueKeepingOrder(values)
     }
+}
+
+/// `values` without repeats, first occurrences in their order. By sorting positions, not
+/// hashing: a comparison of two addresses is a few instructions, a hash of one a few
+/// hundred.
+func uniqueKeepingOrder<T: Comparable>(_ values: [T]) -> [T] {
+    guard values.count > 1 else { return values }
+    let order = values.indices.sorted { values[$0] != values[$1] ? values[$0] < values[$1] : $0 < $1 }
+    var repeated = [Bool](repeating: false, count: values.count)
+    var any = false
+    for position in order.indices.dropFirst() where values[order[position]] == values[order[position - 1]] {
+        repeated[order[position]] = true
+        any = true
+    }
+    guard any else { return values }
+    return values.indices.filter { !repeated[$0] }.map { values[$0] }
 }

@@ -130,13 +130,13 @@ private func parseAssociations(reader: LeafReader) throws(InputError) -> [Elasti
 
 /// An IPv6 address that can be routed as IPv6: IPv4-mapped addresses name IPv4 hosts and
 /// would produce rules that never match, so they are rejected.
-private func parseRoutableIPv6(_ text: String) -> IPv6Address? {
+private func parseRoutableIPv6(_ text: some StringProtocol) -> IPv6Address? {
     guard let address = IPv6Address(text), !address.isIPv4Mapped else { return nil }
     return address
 }
 
 /// A prefix of the given family.
-private func parsePrefix(_ text: String, _ family: IPFamily) -> IPPrefix? {
+private func parsePrefix(_ text: some StringProtocol, _ family: IPFamily) -> IPPrefix? {
     guard let prefix = IPPrefix(text), prefix.family == family else { return nil }
     if case .v6(let address) = prefix.address, address.isIPv4Mapped { return nil }
     return prefix
@@ -151,15 +151,25 @@ func isIdentifier(_ text: String, prefix: String) -> Bool {
 }
 
 /// One address must belong to one ENI: the rules for it could only send it out of one.
+/// Sorted rather than hashed (an instance has thousands of addresses); the error names the
+/// same pair a walk in MAC and list order would meet first.
 private func checkAddressesUnique(_ interfaces: [NetworkInterface]) throws(InputError) {
-    var owner: [IPAddress: MACAddress] = [:]
+    var entries: [(address: IPAddress, order: Int, mac: MACAddress)] = []
     for interface in interfaces {
-        let addresses = interface.privateIPv4s.map(IPAddress.v4) + interface.ipv6s.map(IPAddress.v6)
-        for address in addresses {
-            if let first = owner[address] {
-                throw .duplicateAddress(address, macs: [first, interface.mac])
-            }
-            owner[address] = interface.mac
+        for address in interface.privateIPv4s { entries.append((.v4(address), entries.count, interface.mac)) }
+        for address in interface.ipv6s { entries.append((.v6(address), entries.count, interface.mac)) }
+    }
+    entries.sort { $0.address != $1.address ? $0.address < $1.address : $0.order < $1.order }
+    // In each run of one address (sorted by order), the second entry is where a walk
+    // would first meet it again; the earliest such entry over all runs is the error.
+    var first: (order: Int, address: IPAddress, macs: [MACAddress])?
+    var head = 0
+    for index in entries.indices.dropFirst() {
+        guard entries[index].address == entries[head].address else { head = index; continue }
+        guard index == head + 1 else { continue }
+        if entries[index].order < first?.order ?? Int.max {
+            first = (entries[index].order, entries[index].address, [entries[head].mac, entries[index].mac])
         }
     }
+    if let first { throw .duplicateAddress(first.address, macs: first.macs) }
 }

@@ -28,9 +28,9 @@ public func plan(_ instance: Instance, links: [Link], options: PlanOptions) thro
     for (first, second) in zip(planned, planned.dropFirst()) where (first.card, first.device) == (second.card, second.device) {
         throw .duplicateDevice(card: first.card, device: first.device, macs: [first.mac, second.mac])
     }
-    var families: Set<IPFamily> = []
-    for interface in planned { for rule in interface.rules { families.insert(rule.family) } }
-    let mainRules = IPFamily.allCases.filter(families.contains).map {
+    let mainRules = IPFamily.allCases.filter { family in
+        planned.contains { $0.rules.contains { $0.family == family } }
+    }.map {
         RoutingPolicyRule(from: nil, family: $0, table: nil, priority: RoutingNumbers.mainRulePriority,
                           suppressPrefixLength: 0)
     }
@@ -109,21 +109,27 @@ private func planInterface(_ interface: NetworkInterface, device: Int, isPrimary
         }
     }
 
-    let sources = interface.privateIPv4s.map { IPPrefix(host: .v4($0)) } + interface.ipv4Prefixes
-        + interface.ipv6s.map { IPPrefix(host: .v6($0)) } + interface.ipv6Prefixes
+    // Rules in their sorted order (priority, family, source) without sorting the rules:
+    // the first band sorts before the second, and sorted sources are in family order.
+    let sources = (interface.privateIPv4s.map { IPPrefix(host: .v4($0)) } + interface.ipv4Prefixes
+        + interface.ipv6s.map { IPPrefix(host: .v6($0)) } + interface.ipv6Prefixes).sorted()
+    let vpcPriority = RoutingNumbers.vpcRulePriority(card: card, device: device)
+    let defaultPriority = RoutingNumbers.defaultRulePriority(card: card, device: device)
+    assert(vpcPriority < defaultPriority, "the rule bands are ordered")
     var rules: [RoutingPolicyRule] = []
+    rules.reserveCapacity(2 * sources.count)
     for source in sources {
-        rules.append(RoutingPolicyRule(from: source, family: source.family, table: table,
-                                       priority: RoutingNumbers.vpcRulePriority(card: card, device: device),
+        rules.append(RoutingPolicyRule(from: source, family: source.family, table: table, priority: vpcPriority,
                                        suppressPrefixLength: 0))
-        rules.append(RoutingPolicyRule(from: source, family: source.family, table: table,
-                                       priority: RoutingNumbers.defaultRulePriority(card: card, device: device),
+    }
+    for source in sources {
+        rules.append(RoutingPolicyRule(from: source, family: source.family, table: table, priority: defaultPriority,
                                        suppressPrefixLength: nil))
     }
     return InterfacePlan(
         mac: interface.mac, interfaceID: interface.interfaceID, card: card, device: device, linkName: linkName,
         isPrimary: isPrimary, table: table, metric: RoutingNumbers.metric(card: card, device: device),
         dhcp4: dhcp4, ipv6: ipv6, mainTableDefaultRoute: settings.mainTableDefaultRoute,
-        addresses: addresses.sorted(), routes: routes, rules: rules.sorted(),
+        addresses: addresses.sorted(), routes: routes, rules: rules,
         elasticIPs: interface.elasticIPs.sorted())
 }

@@ -26,9 +26,11 @@ public struct IPPrefix: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// Parses `ADDRESS/LENGTH`.
     public init?(_ text: some StringProtocol) {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let address = IPAddress(parts[0]),
-              let length = parseDecimal(parts[1], max: address.bitWidth) else { return nil }
+        let text = Substring(text)
+        guard let slash = text.utf8.firstIndex(of: UInt8(ascii: "/")) else { return nil }
+        let rest = text[text.utf8.index(after: slash)...]
+        guard !rest.utf8.contains(UInt8(ascii: "/")), let address = IPAddress(text[..<slash]),
+              let length = parseDecimal(rest, max: address.bitWidth) else { return nil }
         self.init(address: address, length: length)
     }
 

@@ -10,13 +10,16 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
     public init(_ value: UInt32) { self.value = value }
 
     /// Parses `10.0.1.20`; returns nil for anything else.
-    public init?(_ text: some StringProtocol) {
+    public init?(_ text: some StringProtocol) { self.init(utf8: text.utf8) }
+
+    /// Parses the UTF-8 bytes of `10.0.1.20` (the IPv6 parser's dotted tail).
+    init?(utf8: some Sequence<UInt8>) {
         var value: UInt32 = 0
         var octets = 0
         var octet = 0
         var digits = 0
         var leadingZero = false
-        for byte in text.utf8 {
+        for byte in utf8 {
             if byte == UInt8(ascii: ".") {
                 guard digits > 0, octets < 3 else { return nil }
                 value = value << 8 | UInt32(octet)
@@ -63,15 +66,18 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
 /// A plain decimal in 0...max (ASCII digits only), or nil. The one number parser for
 /// metadata and configuration values.
 public func parseDecimal(_ text: some StringProtocol, max: Int) -> Int? {
-    let bytes = Array(text.utf8)
-    guard !bytes.isEmpty, bytes.count <= String(max).utf8.count else { return nil }
-    if bytes.count > 1 && bytes[0] == UInt8(ascii: "0") { return nil }
-    var value = 0
-    for byte in bytes {
-        guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+    // No arrays, no String of `max`: every device number, prefix length and configuration
+    // number goes through here.
+    var maxDigits = 1, bound = max
+    while bound >= 10 { bound /= 10; maxDigits += 1 }
+    var value = 0, digits = 0, leadingZero = false
+    for byte in text.utf8 {
+        guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < maxDigits else { return nil }
+        if digits == 0 { leadingZero = byte == UInt8(ascii: "0") } else if leadingZero { return nil }
         value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        digits += 1
     }
-    return value <= max ? value : nil
+    return digits > 0 && value <= max ? value : nil
 }
 
 /// Writes the decimal digits of a small non-negative number; returns the end offset.

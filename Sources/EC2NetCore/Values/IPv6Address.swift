@@ -37,55 +37,68 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// Parses IPv6 text; returns nil for anything that is not exactly one address.
     public init?(_ text: some StringProtocol) {
-        let bytes = Array(text.utf8)
-        guard !bytes.isEmpty, bytes.count <= 45 else { return nil }
-        // Split at the one allowed "::" into a head and a tail of groups.
-        var compression: Int?
-        var index = 0
-        while index + 1 < bytes.count {
-            if bytes[index] == UInt8(ascii: ":") && bytes[index + 1] == UInt8(ascii: ":") {
-                guard compression == nil else { return nil }
-                compression = index
-                index += 2
-                continue
-            }
-            index += 1
-        }
-        if let compression {
-            guard let head = Self.parseGroups(bytes[0..<compression], allowIPv4Tail: false),
-                  let tail = Self.parseGroups(bytes[(compression + 2)...], allowIPv4Tail: true),
-                  head.count + tail.count <= 7 else { return nil }
-            self.init(groups: head + Array(repeating: 0, count: 8 - head.count - tail.count) + tail)
-        } else {
-            guard let groups = Self.parseGroups(bytes[...], allowIPv4Tail: true), groups.count == 8 else { return nil }
-            self.init(groups: groups)
-        }
+        let halves = text.utf8.withContiguousStorageIfAvailable { Self.parse($0) } ?? Array(text.utf8).withUnsafeBufferPointer { Self.parse($0) }
+        guard let halves else { return nil }
+        self.init(high: halves.high, low: halves.low)
     }
 
-    /// Parses colon-separated groups; an empty slice is zero groups.
-    private static func parseGroups(_ bytes: ArraySlice<UInt8>, allowIPv4Tail: Bool) -> [UInt16]? {
-        if bytes.isEmpty { return [] }
-        var groups: [UInt16] = []
-        var start = bytes.startIndex
-        while true {
-            let end = bytes[start...].firstIndex(of: UInt8(ascii: ":")) ?? bytes.endIndex
-            let part = bytes[start..<end]
-            if end == bytes.endIndex, allowIPv4Tail, part.contains(UInt8(ascii: ".")) {
-                guard let v4 = IPv4Address(String(decoding: part, as: UTF8.self)) else { return nil }
-                groups.append(UInt16(v4.value >> 16))
-                groups.append(UInt16(v4.value & 0xffff))
-                return groups
+    /// Parses the UTF-8 bytes of one address into its halves, with no allocation: groups
+    /// go to a stack buffer, the one `::` is remembered by position and expanded at the
+    /// end. An IPv4 dotted tail is allowed only last; `::` may replace one group or more.
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> (high: UInt64, low: UInt64)? {
+        let colon = UInt8(ascii: ":"), dot = UInt8(ascii: ".")
+        let end = bytes.count
+        guard end > 0, end <= 45 else { return nil }
+        return withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 8) { groups -> (high: UInt64, low: UInt64)? in
+            var count = 0, compression = -1, index = 0
+            if bytes[0] == colon {
+                guard end >= 2, bytes[1] == colon else { return nil }
+                compression = 0
+                index = 2
             }
-            guard (1...4).contains(part.count) else { return nil }
-            var group: UInt16 = 0
-            for byte in part {
-                guard let digit = hexDigitValue(byte) else { return nil }
-                group = group << 4 | UInt16(digit)
+            while index < end {
+                var stop = index, dotted = false
+                while stop < end, bytes[stop] != colon {
+                    if bytes[stop] == dot { dotted = true }
+                    stop += 1
+                }
+                if dotted {
+                    guard stop == end, count <= 6,
+                          let v4 = IPv4Address(utf8: UnsafeBufferPointer(rebasing: bytes[index..<stop])) else { return nil }
+                    groups[count] = UInt16(v4.value >> 16)
+                    groups[count + 1] = UInt16(v4.value & 0xffff)
+                    count += 2
+                    break
+                }
+                guard stop - index >= 1, stop - index <= 4, count < 8 else { return nil }
+                var group: UInt16 = 0
+                for position in index..<stop {
+                    guard let digit = hexDigitValue(bytes[position]) else { return nil }
+                    group = group << 4 | UInt16(digit)
+                }
+                groups[count] = group
+                count += 1
+                if stop == end { break }
+                if stop + 1 < end, bytes[stop + 1] == colon {
+                    guard compression < 0 else { return nil }
+                    compression = count
+                    index = stop + 2
+                } else {
+                    index = stop + 1
+                    guard index < end else { return nil }  // a trailing single ":"
+                }
             }
-            groups.append(group)
-            if end == bytes.endIndex { return groups }
-            start = end + 1
-            guard start < bytes.endIndex else { return nil }  // a trailing single ":"
+            guard compression < 0 ? count == 8 : count <= 7 else { return nil }
+            let gap = 8 - count
+            var high: UInt64 = 0, low: UInt64 = 0
+            for position in 0..<8 {
+                let group: UInt16
+                if compression < 0 || position < compression { group = groups[position] }
+                else if position < compression + gap { group = 0 }
+                else { group = groups[position - gap] }
+                if position < 4 { high = high << 16 | UInt64(group) } else { low = low << 16 | UInt64(group) }
+            }
+            return (high, low)
         }
     }
 
