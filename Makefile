@@ -25,7 +25,7 @@ UNITS = ec2-netgen-boot.service ec2-netgen@.service ec2-netgen-refresh.service e
 all: build
 
 build:
-	$(SWIFT) build -c release --static-swift-stdlib -Xswiftc -gnone
+	$(SWIFT) build -c release --static-swift-stdlib -Xswiftc -gnone -Xcc -g0
 
 test:
 	scripts/test

@@ -23,10 +23,10 @@ let package = Package(
         // Our own small HTTP/1.1 client (docs/design.md, technology): IMDS is one plain-HTTP
         // link-local service; a library would cost 20 MB and minutes of build.
         .target(name: "EC2NetHTTP"),
-        // libsystemd (Debian: libsystemd-dev): sd-bus for networkd, sd-device for links,
-        // sd-journal for structured logs.
-        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
-                       providers: [.apt(["libsystemd-dev"]), .yum(["systemd-devel"])]),
+        // libsystemd (headers: Debian's libsystemd-dev): sd-bus for networkd, sd-device for
+        // links, sd-journal for structured logs. Opened on first use, not linked
+        // (Sources/CSystemd/libsystemd.c), so runs that never need it never map it.
+        .target(name: "CSystemd"),
         // The kernel's rtnetlink headers (linux/rtnetlink.h, linux/fib_rules.h), for names.
         .systemLibrary(name: "CNetlink"),
         .target(name: "EC2NetIO", dependencies: ["EC2NetCore", "EC2NetHTTP", "CSystemd", "CNetlink"]),

@@ -11,7 +11,9 @@ STUB = os.path.join(REPO, "Tests", "stub-imds", "stub_imds.py")
 
 def build():
     """Release build with the static Swift runtime, stripped, as shipped."""
-    subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "-Xswiftc", "-gnone"],
+    # No debug info for Swift or C: the shipped binary is stripped, and valgrind (bench/run
+    # runs callgrind on this build) cannot read the DWARF clang writes for C targets.
+    subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "-Xswiftc", "-gnone", "-Xcc", "-g0"],
                    cwd=REPO, check=True, stdout=subprocess.DEVNULL)
     binpath = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=REPO, check=True,
                              capture_output=True, text=True).stdout.strip()

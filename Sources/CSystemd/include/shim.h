@@ -1,5 +1,7 @@
 // libsystemd for Swift: sd-bus, sd-device, sd-journal. Variadic C functions cannot be
 // called from Swift, so the few we need are wrapped in non-variadic inline helpers here.
+// The functions are libsystemd's own, opened on first use (libsystemd.c): nothing links
+// libsystemd, so a run that never needs it never maps it.
 #ifndef EC2NETGEN_CSYSTEMD_SHIM_H
 #define EC2NETGEN_CSYSTEMD_SHIM_H
 
