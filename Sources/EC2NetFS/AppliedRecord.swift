@@ -14,7 +14,7 @@ public struct AppliedRecord: Sendable {
 
     /// Records an already serialized document (apply serializes once for this and the cache).
     public func save(serialized bytes: [UInt8]) {
-        if (try? FileIO.read(path)) == bytes { return }
+        if let recorded = try? FileIO.read(path), FileIO.sameBytes(recorded, bytes) { return }
         try? FileIO.makeDirectories(FileIO.parent(of: path))
         try? FileIO.writeAtomically(path, contents: bytes, mode: 0o644)
     }

@@ -48,6 +48,16 @@ public enum FileIO {
         }
     }
 
+    /// True when both hold the same bytes; memcmp, since Array's `==` compares element by
+    /// element and a no-change apply compares every file it manages.
+    public static func sameBytes(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        return lhs.withUnsafeBytes { a in rhs.withUnsafeBytes { b in
+            guard let x = a.baseAddress, let y = b.baseAddress else { return true }
+            return memcmp(x, y, a.count) == 0
+        } }
+    }
+
     /// Reads a file as text, or nil when it does not exist.
     public static func readTextIfPresent(_ path: String) throws(FSError) -> String? {
         do {

@@ -65,7 +65,7 @@ public struct ManagedDirectory: Sendable {
         }
         guard info.st_mode & S_IFMT == S_IFREG, UInt16(info.st_mode & 0o7777) == mode,
               Int(info.st_size) == bytes.count else { return false }
-        return try FileIO.read(target) == bytes
+        return FileIO.sameBytes(try FileIO.read(target), bytes)
     }
 
     /// The second half of the marker: a file we wrote starts with our header line. A file

@@ -29,7 +29,7 @@ public struct MetadataCache: Sendable {
     /// Saves an already serialized document (`MetadataDocument.serializedBytes()`).
     @discardableResult
     public func save(serialized bytes: [UInt8]) throws(FSError) -> Bool {
-        if let current = try? FileIO.read(path), current == bytes { return false }
+        if let current = try? FileIO.read(path), FileIO.sameBytes(current, bytes) { return false }
         try FileIO.makeDirectories(FileIO.parent(of: path))
         try FileIO.writeAtomically(path, contents: bytes, mode: 0o644)
         return true

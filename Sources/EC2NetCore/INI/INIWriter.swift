@@ -89,6 +89,7 @@ public struct INIWriter: ~Copyable {
         count += 1
     }
 
+    @inline(__always)
     private mutating func startEntry(_ key: StaticString) {
         put(key)
         put(UInt8(ascii: "="))
@@ -116,8 +117,10 @@ public struct INIWriter: ~Copyable {
         count += 1
     }
 
+    @inline(__always)
     private mutating func put(_ text: StaticString) {
-        text.withUTF8Buffer { put($0) }
+        // Keys and literals are string literals, which always have a pointer form.
+        put(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     private mutating func put(_ text: String) {
@@ -125,6 +128,7 @@ public struct INIWriter: ~Copyable {
         text.withUTF8 { put($0) }
     }
 
+    @inline(__always)
     private mutating func put(_ buffer: UnsafeBufferPointer<UInt8>) {
         guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
         reserve(buffer.count)

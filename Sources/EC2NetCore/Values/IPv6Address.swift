@@ -115,43 +115,39 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// Writes the RFC 5952 text into `buffer` at `start`; returns the end offset.
     func write(into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
-        var bestStart = -1, bestLength = 0, runStart = -1
+        // The longest run (first on a tie) of two or more zero groups becomes "::".
+        var bestStart = -1, bestLength = 1, runStart = -1
         for index in 0...8 {
             if index < 8 && group(index) == 0 {
                 if runStart < 0 { runStart = index }
             } else if runStart >= 0 {
-                let length = index - runStart
-                if length > bestLength && length >= 2 { bestStart = runStart; bestLength = length }
+                if index - runStart > bestLength { bestStart = runStart; bestLength = index - runStart }
                 runStart = -1
             }
         }
         var position = start
-        func hex(_ range: Range<Int>) {
-            for index in range {
-                if index != range.lowerBound {
-                    buffer[position] = UInt8(ascii: ":")
-                    position += 1
-                }
-                let value = group(index)
-                var started = false
-                for shift in [12, 8, 4, 0] as [UInt16] {
-                    let digit = Int(value >> shift & 0xf)
-                    if digit != 0 || started || shift == 0 {
-                        buffer[position] = digit < 10 ? UInt8(ascii: "0") + UInt8(digit) : UInt8(ascii: "a") + UInt8(digit - 10)
-                        position += 1
-                        started = true
-                    }
-                }
+        var index = 0
+        while index < 8 {
+            if index == bestStart {
+                buffer[position] = UInt8(ascii: ":")
+                buffer[position + 1] = UInt8(ascii: ":")
+                position += 2
+                index += bestLength
+                continue
             }
-        }
-        if bestStart < 0 {
-            hex(0..<8)
-        } else {
-            hex(0..<bestStart)
-            buffer[position] = UInt8(ascii: ":")
-            buffer[position + 1] = UInt8(ascii: ":")
-            position += 2
-            hex((bestStart + bestLength)..<8)
+            if index > 0 && index != bestStart + bestLength {
+                buffer[position] = UInt8(ascii: ":")
+                position += 1
+            }
+            // Hex digits without leading zeros: as many as the group's significant nibbles.
+            let value = group(index)
+            var shift = value == 0 ? 0 : (15 - value.leadingZeroBitCount) / 4 * 4
+            while shift >= 0 {
+                buffer[position] = hexDigit(UInt8(truncatingIfNeeded: value >> UInt16(shift)) & 0x0f)
+                position += 1
+                shift -= 4
+            }
+            index += 1
         }
         return position
     }
