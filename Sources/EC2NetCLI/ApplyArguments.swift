@@ -59,7 +59,9 @@ struct ApplyArguments: Equatable {
     /// The metadata source the flags name. `--wait-for` polls IMDS first, outside the run
     /// lock (it only reads), so sixteen attaches at once do not queue a minute each.
     private func source(options: PlanOptions, links: [Link]) throws -> (MetadataSource, String?) {
-        if let document = try inputs.document() { return (.document(document, source: inputs.metadata ?? ""), nil) }
+        if let given = try inputs.document() {
+            return (.document(given.document, source: inputs.metadata ?? "", bytes: given.bytes), nil)
+        }
         if cached { return (.cache, nil) }
         let client = try imds.client(settings: options.service, root: root, links: links)
         guard let waitFor else { return (.imds(client, attached: nil), nil) }

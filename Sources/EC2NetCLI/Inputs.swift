@@ -12,10 +12,11 @@ struct Inputs: Equatable {
     /// `--config FILE`.
     var config: String?
 
-    /// The `--metadata` document; errors name the file.
-    func document() throws -> MetadataDocument? {
+    /// The `--metadata` document and the bytes it was read from; errors name the file.
+    func document() throws -> (document: MetadataDocument, bytes: [UInt8])? {
         guard let metadata else { return nil }
-        return try MetadataDocument(bytes: readInput(metadata, flag: "--metadata"), source: metadata)
+        let bytes = try readInput(metadata, flag: "--metadata")
+        return (try MetadataDocument(bytes: bytes, source: metadata), bytes)
     }
 
     /// `--links FILE`, else the links present under `root`.

@@ -14,9 +14,15 @@ public struct AppliedRecord: Sendable {
 
     /// Records an already serialized document (apply serializes once for this and the cache).
     public func save(serialized bytes: [UInt8]) {
-        if let recorded = try? FileIO.read(path), FileIO.sameBytes(recorded, bytes) { return }
+        if holds(bytes) { return }
         try? FileIO.makeDirectories(FileIO.parent(of: path))
         try? FileIO.writeAtomically(path, contents: bytes, mode: 0o644)
+    }
+
+    /// True when the record holds exactly `bytes`.
+    public func holds(_ bytes: [UInt8]) -> Bool {
+        guard let recorded = try? FileIO.read(path) else { return false }
+        return FileIO.sameBytes(recorded, bytes)
     }
 
     /// The recorded document's bytes, or nil when there is none.

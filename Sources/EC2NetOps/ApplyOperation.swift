@@ -82,12 +82,15 @@ public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> App
     let document: MetadataDocument
     let instance: Instance
     var imdsSummary: String?
+    var inputBytes: [UInt8]?  // what the document was read from, when it was read from bytes
     switch request.source {
-    case .document(let given, _):
+    case .document(let given, _, let bytes):
         document = given
+        inputBytes = bytes
         instance = try parse(given)
     case .cache:
         guard let bytes = try cache.load() else { throw ApplyError.noCache(path: cache.path) }
+        inputBytes = bytes
         document = try MetadataDocument(bytes: bytes, source: cache.path)
         instance = try parse(document)
     case .imds(let client, let attached):
@@ -127,9 +130,17 @@ public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> App
     // The cache is written only after the files: it must never describe a state the files
     // do not have yet, and a failed read never reaches this line. A document the operator
     // gave is recorded for `status`, not cached for the next boot.
-    let serialized = document.serializedBytes()  // once, for the cache and the record
-    if case .imds = request.source { _ = try cache.save(serialized: serialized) }
-    AppliedRecord(root: root).save(serialized: serialized)
+    // The record (and the cache) hold canonical bytes, and parsing then serializing
+    // canonical bytes gives them back: a document read from exactly the recorded bytes
+    // (every boot, every unchanged --metadata run) needs no serializing to compare.
+    let record = AppliedRecord(root: root)
+    if let inputBytes, record.holds(inputBytes) {
+        // already recorded
+    } else {
+        let serialized = document.serializedBytes()  // once, for the cache and the record
+        if case .imds = request.source { _ = try cache.save(serialized: serialized) }
+        record.save(serialized: serialized)
+    }
     if let imdsSummary { LastRun(root: root).record(ok: true, detail: imdsSummary) }
 
     var report = ApplyReport(plan: plan, sync: sync, directory: directory.path, imdsSummary: imdsSummary)

@@ -4,8 +4,9 @@ import EC2NetIO
 /// Where `apply` takes the instance's metadata from.
 public enum MetadataSource {
     /// A document given by the operator (`--metadata FILE`): an image build or a test.
-    /// It never becomes the boot cache.
-    case document(MetadataDocument, source: String)
+    /// It never becomes the boot cache. `bytes`, when given, are the file's bytes: equal
+    /// to the applied record's, they spare serializing the document again.
+    case document(MetadataDocument, source: String, bytes: [UInt8]? = nil)
     /// The cache of the last live read (`--cached`); never touches the network.
     case cache
     /// IMDS; `attached` is the MAC of a link that just appeared (`--wait-for`), whose ENI

@@ -8,7 +8,7 @@ import EC2NetIO
 public func preview(source: MetadataSource, links: [Link], options: PlanOptions) throws -> Plan {
     let instance: Instance
     switch source {
-    case .document(let document, _):
+    case .document(let document, _, _):
         instance = try parse(document)
     case .cache:
         throw ApplyError.previewNeedsDocument

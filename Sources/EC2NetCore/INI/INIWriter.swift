@@ -124,8 +124,10 @@ public struct INIWriter: ~Copyable {
     }
 
     private mutating func put(_ text: String) {
-        var text = text
-        text.withUTF8 { put($0) }
+        // Native and literal strings are contiguous; anything else is copied once.
+        if text.utf8.withContiguousStorageIfAvailable({ put($0) }) == nil {
+            Array(text.utf8).withUnsafeBufferPointer { put($0) }
+        }
     }
 
     @inline(__always)

@@ -20,15 +20,23 @@ struct LeafReader {
     /// DHCP-assigned one.
     func list<T: Comparable>(_ key: String, expected: String, _ convert: (Substring) -> T?) throws(InputError) -> [T] {
         guard let body = try document.body(base + [key]) else { return [] }
-        var values: [T] = []
-        // Split on UTF-8 bytes into substrings: splitting by Character, or a String per
+        // Split at newline bytes into substrings: splitting by Character, or a String per
         // line, costs several times more, and a 50-address list is the common case.
-        var rest = Substring(body)
-        while !rest.isEmpty {
-            let end = rest.utf8.firstIndex(of: 0x0A) ?? rest.endIndex
-            let line = rest[..<end]
-            rest = end == rest.endIndex ? "" : rest[rest.utf8.index(after: end)...]
-            if line.isEmpty { continue }
+        var text = body
+        let lines: [Range<Int>] = text.withUTF8 { bytes in
+            var ranges: [Range<Int>] = [], start = 0
+            for (offset, byte) in bytes.enumerated() where byte == 0x0A {
+                if offset > start { ranges.append(start..<offset) }
+                start = offset + 1
+            }
+            if bytes.count > start { ranges.append(start..<bytes.count) }
+            return ranges
+        }
+        var values: [T] = []
+        values.reserveCapacity(lines.count)
+        let utf8 = text.utf8
+        for range in lines {
+            let line = text[utf8.index(utf8.startIndex, offsetBy: range.lowerBound)..<utf8.index(utf8.startIndex, offsetBy: range.upperBound)]
             guard let value = convert(line) else {
                 throw .invalidValue(path: (base + [key]).joined(separator: "/"), value: String(line), expected: expected)
             }

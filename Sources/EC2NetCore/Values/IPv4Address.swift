@@ -10,7 +10,11 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
     public init(_ value: UInt32) { self.value = value }
 
     /// Parses `10.0.1.20`; returns nil for anything else.
-    public init?(_ text: some StringProtocol) { self.init(utf8: text.utf8) }
+    public init?(_ text: some StringProtocol) {
+        var text = Substring(text)  // withUTF8: one contiguous buffer, no generic slice walk
+        guard let address = text.withUTF8({ IPv4Address(utf8: $0) }) else { return nil }
+        self = address
+    }
 
     /// Parses the UTF-8 bytes of `10.0.1.20` (the IPv6 parser's dotted tail).
     init?(utf8: some Sequence<UInt8>) {

@@ -37,8 +37,8 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// Parses IPv6 text; returns nil for anything that is not exactly one address.
     public init?(_ text: some StringProtocol) {
-        let halves = text.utf8.withContiguousStorageIfAvailable { Self.parse($0) } ?? Array(text.utf8).withUnsafeBufferPointer { Self.parse($0) }
-        guard let halves else { return nil }
+        var text = Substring(text)  // withUTF8: one contiguous buffer, no generic slice walk
+        guard let halves = text.withUTF8({ Self.parse($0) }) else { return nil }
         self.init(high: halves.high, low: halves.low)
     }
 
