@@ -34,8 +34,9 @@ let package = Package(
         // outside the root passed in as small protocols (SystemEffects), so tests use
         // recording fakes. The CLI parses flags and calls one of them.
         .target(name: "EC2NetOps", dependencies: ["EC2NetCore", "EC2NetFS", "EC2NetIO"]),
-        // hypotf through glibc's old hypot, so the binary needs no symbol newer than glibc
-        // 2.34 (Amazon Linux 2023); Tests/packaging/check verifies the floor.
+        // hypotf through glibc's old hypot and arc4random through getrandom, so the binary
+        // needs no symbol newer than glibc 2.34 (Amazon Linux 2023); Tests/packaging/check
+        // verifies the floor.
         .target(name: "CGlibcFloor"),
         // The commands: flags (swift-argument-parser) and their plain values, which the
         // units' runs fill in without it. A library so tests can compare the two readings.
@@ -49,7 +50,14 @@ let package = Package(
         .executableTarget(
             name: "ec2-netgen",
             dependencies: ["EC2NetCLI", "CGlibcFloor"],
-            linkerSettings: [.unsafeFlags(["-Xlinker", "--wrap=hypotf"])]
+            linkerSettings: [
+                .unsafeFlags(["-Xlinker", "--wrap=hypotf", "-Xlinker", "--wrap=arc4random"]),
+                // libstdc++ (which the Swift runtime needs) linked statically in release
+                // builds, as the Swift runtime is: link/libstdc++.so is a linker script
+                // naming the archive. Debug builds use the shared Swift runtime, which
+                // brings the shared libstdc++ itself.
+                .unsafeFlags(["-Xclang-linker", "-L" + Context.packageDirectory + "/link"], .when(configuration: .release)),
+            ]
         ),
         // The generator runs at every boot and daemon-reload: no argument parser, no HTTP,
         // no libsystemd, so it cannot reach IMDS or D-Bus even by mistake.

@@ -28,6 +28,18 @@ def build():
     return binaries
 
 
+def tmpfs_workdir(prefix):
+    """A work directory on a tmpfs (/dev/shm). On an instance both ec2-netgen and netplan's
+    generator write /run/systemd/network, a tmpfs; a disk filesystem here would add its
+    fsync and journal costs (most of a cold apply's system time on this machine's ext4)
+    and measure the disk, not the tools."""
+    base = "/dev/shm"
+    kind = subprocess.run(["stat", "-f", "-c", "%T", base], capture_output=True, text=True).stdout.strip()
+    if kind != "tmpfs":
+        raise SystemExit("bench: %s is %r, not a tmpfs; the offline rows need one" % (base, kind))
+    return tempfile.mkdtemp(prefix=prefix, dir=base)
+
+
 def run_rusage(argv, env=None):
     """Runs argv once under GNU time: wall (monotonic), CPU (wait4 rusage of the run) and
     peak RSS (GNU time's %M). A child forked from this Python process, or spawned with

@@ -58,17 +58,20 @@ public struct INIWriter: ~Copyable {
     public mutating func entry(_ key: StaticString, _ value: Int) {
         assert(value >= 0, "INI numbers here are never negative")
         startEntry(key)
-        var digits = 1, rest = value
-        while rest >= 10 { rest /= 10; digits += 1 }
+        // Digits written from the right into their place; tables and priorities have five.
+        var digits = 1, bound = 10
+        while value >= bound && digits < 19 { bound &*= 10; digits &+= 1 }
         reserve(digits + 1)
-        rest = value
-        for position in stride(from: count + digits - 1, through: count, by: -1) {
-            storage[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+        var position = count &+ digits, rest = value
+        while true {
+            position &-= 1
+            storage[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
             rest /= 10
+            if rest == 0 { break }
         }
-        count += digits
+        count &+= digits
         storage[count] = 0x0A
-        count += 1
+        count &+= 1
     }
 
     /// `key=ADDRESS/LENGTH`.

@@ -115,13 +115,14 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// Writes the RFC 5952 text into `buffer` at `start`; returns the end offset.
     func write(into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
-        // The longest run (first on a tie) of two or more zero groups becomes "::".
-        var bestStart = -1, bestLength = 1, runStart = -1
-        for index in 0...8 {
-            if index < 8 && group(index) == 0 {
+        // The longest run (first on a tie) of two or more zero groups becomes "::". Zero
+        // groups are found as zero 16-bit lanes of the two halves, no group array built.
+        var bestStart = 8, bestLength = 1, runStart = -1
+        for index in 0..<8 {
+            if group(index) == 0 {
                 if runStart < 0 { runStart = index }
-            } else if runStart >= 0 {
-                if index - runStart > bestLength { bestStart = runStart; bestLength = index - runStart }
+                if index &- runStart &+ 1 > bestLength { bestStart = runStart; bestLength = index &- runStart &+ 1 }
+            } else {
                 runStart = -1
             }
         }
@@ -130,24 +131,24 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
         while index < 8 {
             if index == bestStart {
                 buffer[position] = UInt8(ascii: ":")
-                buffer[position + 1] = UInt8(ascii: ":")
-                position += 2
-                index += bestLength
+                buffer[position &+ 1] = UInt8(ascii: ":")
+                position &+= 2
+                index &+= bestLength
                 continue
             }
-            if index > 0 && index != bestStart + bestLength {
+            if index > 0 && index != bestStart &+ bestLength {
                 buffer[position] = UInt8(ascii: ":")
-                position += 1
+                position &+= 1
             }
             // Hex digits without leading zeros: as many as the group's significant nibbles.
             let value = group(index)
-            var shift = value == 0 ? 0 : (15 - value.leadingZeroBitCount) / 4 * 4
+            var shift = value == 0 ? 0 : (15 &- value.leadingZeroBitCount) / 4 &* 4
             while shift >= 0 {
-                buffer[position] = hexDigit(UInt8(truncatingIfNeeded: value >> UInt16(shift)) & 0x0f)
-                position += 1
-                shift -= 4
+                buffer[position] = hexDigit(UInt8(truncatingIfNeeded: value &>> UInt16(shift)) & 0x0f)
+                position &+= 1
+                shift &-= 4
             }
-            index += 1
+            index &+= 1
         }
         return position
     }
