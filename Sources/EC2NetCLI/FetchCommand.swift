@@ -28,6 +28,6 @@ struct FetchCommand: ParsableCommand {
             print(text, terminator: "")
         }
         printError("imds: \(client.requestCount) requests, \(client.retryCount) retries, \(millisecondsSince(start)) ms "
-                   + "(\(client.configuration.endpoint))")
+                   + "(\(client.endpointInUse))")
     }
 }

@@ -5,8 +5,10 @@ import Glibc
 /// owns one. Reconnects on the next request after any failure; it never resends on its
 /// own, so the caller sees (and counts) every failed attempt.
 public final class HTTPConnection {
-    /// Where requests go.
-    public let endpoint: HTTPEndpoint
+    /// Where requests go. Changing it closes an open socket.
+    public var endpoint: HTTPEndpoint {
+        didSet { if endpoint != oldValue { closeSocket() } }
+    }
     /// Bound on connect().
     public var connectTimeoutMilliseconds: Int32 = 1000
     /// Bound on waiting for each read.

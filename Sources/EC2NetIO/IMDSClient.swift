@@ -28,18 +28,27 @@ public final class IMDSClient: Sendable {
         /// Per source link ("" is the routing table's choice, the primary ENI).
         var budgets: [String: PacketBudget] = [:]
         var requestsPerSource: [String: Int] = [:]
-        /// Links a socket could not be bound to (not up yet, no address): their requests
-        /// go the default way from then on.
+        /// Links a socket could not be bound to (not up yet, no address), per address
+        /// family ("ens5/4"): their requests go the default way from then on.
         var unbindable: Set<String> = []
-        /// Links found to have an address (checked once per run).
+        /// Links found to have an address of a family (checked once per run).
         var addressed: Set<String> = []
         var paced = Duration.zero
+        /// On `configuration.fallbackEndpoint`: the endpoint had no route at all and the
+        /// fallback answered. Cleared when the fallback fails too.
+        var onFallback = false
     }
 
     /// Creates a client; nothing is sent until the first request.
     public init(configuration: IMDSConfiguration) {
         self.configuration = configuration
         self.start = clock.now
+    }
+
+    /// The endpoint requests go to now: the configured one, or its fallback once the
+    /// configured one turned out to have no route (an IPv6-only instance).
+    public var endpointInUse: HTTPEndpoint {
+        state.withLock { $0.onFallback ? (configuration.fallbackEndpoint ?? configuration.endpoint) : configuration.endpoint }
     }
 
     /// HTTP requests sent so far (token requests and retries included).
@@ -121,7 +130,10 @@ public final class IMDSClient: Sendable {
                       headers: [HTTPHeader]) -> Result<HTTPResponse, HTTPError> {
         let wanted = configuration.sendFromOwnENI ? (source ?? configuration.defaultSource) : nil
         while true {
-            let link = wanted.flatMap { name in usable(name) ? name : nil }
+            let fallingBack = state.withLock { $0.onFallback }
+            let endpoint = fallingBack ? (configuration.fallbackEndpoint ?? configuration.endpoint) : configuration.endpoint
+            connection.endpoint = endpoint
+            let link = wanted.flatMap { name in usable(name, ipv6: endpoint.isIPv6) ? name : nil }
             var waited = Duration.zero
             let charged = link.map { [$0] } ?? (configuration.candidateLinks.isEmpty ? [""] : configuration.candidateLinks)
             for name in charged { waited += budget(for: name).take(configuration.packetsPerRequest) }
@@ -133,13 +145,22 @@ public final class IMDSClient: Sendable {
                 return .success(response)
             } catch {
                 if let link, Self.isUnroutable(error) {
-                    _ = state.withLock { $0.unbindable.insert(link) }
+                    _ = state.withLock { $0.unbindable.insert(Self.key(link, ipv6: endpoint.isIPv6)) }
                     continue
                 }
+                if link == nil, !fallingBack, configuration.fallbackEndpoint != nil, Self.hasNoRoute(error) {
+                    // No route to the endpoint at all, before any packet left: an instance
+                    // without IPv4. The fallback (IPv6) endpoint is tried at once, and
+                    // kept while it answers. Decided per attempt, not per run: before
+                    // its DHCPv4 lease a dual-stack instance has no IPv4 route either.
+                    state.withLock { $0.onFallback = true }
+                    continue
+                }
+                if fallingBack { state.withLock { $0.onFallback = false } }
                 if let link, case .timeout = error {
                     // Bound to a link without a route to IMDS, Linux assumes the address is
                     // on that link and ARPs for it in vain; the retry goes the default way.
-                    _ = state.withLock { $0.unbindable.insert(link) }
+                    _ = state.withLock { $0.unbindable.insert(Self.key(link, ipv6: endpoint.isIPv6)) }
                 }
                 count(link, waited: waited)
                 return .failure(error)
@@ -150,17 +171,27 @@ public final class IMDSClient: Sendable {
     /// Whether requests can be sent through `link`: not given up on in this run, and the
     /// link has an address of the endpoint's family (a new ENI before its DHCP lease has
     /// none, and a socket bound to it would ARP for IMDS on that link instead of failing).
-    private func usable(_ link: String) -> Bool {
+    private func usable(_ link: String, ipv6: Bool) -> Bool {
+        let key = Self.key(link, ipv6: ipv6)
         let known = state.withLock { state -> Bool? in
-            state.unbindable.contains(link) ? false : (state.addressed.contains(link) ? true : nil)
+            state.unbindable.contains(key) ? false : (state.addressed.contains(key) ? true : nil)
         }
         if let known { return known }
-        guard InterfaceAddresses.has(link: link, family: configuration.endpoint.isIPv6 ? AF_INET6 : AF_INET) else {
-            _ = state.withLock { $0.unbindable.insert(link) }
+        guard InterfaceAddresses.has(link: link, family: ipv6 ? AF_INET6 : AF_INET) else {
+            _ = state.withLock { $0.unbindable.insert(key) }
             return false
         }
-        _ = state.withLock { $0.addressed.insert(link) }
+        _ = state.withLock { $0.addressed.insert(key) }
         return true
+    }
+
+    /// A link and an address family, as the `unbindable` and `addressed` sets hold them.
+    private static func key(_ link: String, ipv6: Bool) -> String { link + (ipv6 ? "/6" : "/4") }
+
+    /// connect() found no route to the address at all (nothing was sent).
+    static func hasNoRoute(_ error: HTTPError) -> Bool {
+        if case .connect(let code, _) = error { return code == ENETUNREACH }
+        return false
     }
 
     private func count(_ link: String?, waited: Duration) {
@@ -264,7 +295,7 @@ public final class IMDSClient: Sendable {
     }
 
     /// The endpoint as text, for messages.
-    var endpointText: String { configuration.endpoint.description }
+    var endpointText: String { endpointInUse.description }
 
     /// Runs `jobs` on up to `parallelism` workers, each with its own connection; returns
     /// results in job order or the first error.

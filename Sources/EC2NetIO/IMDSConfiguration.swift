@@ -37,6 +37,10 @@ public struct IMDSConfiguration: Sendable {
     /// Where the packet budgets shared by all ec2-netgen processes live
     /// (`ROOT/run/ec2-netgen`); nil gives each process its own.
     public var budgetDirectory: String?
+    /// Tried when `endpoint` has no route at all (connect() fails with ENETUNREACH before a
+    /// packet leaves): the IPv6 endpoint, for an instance without IPv4. Set only when
+    /// nothing chose the endpoint (no flag, no AWS SDK variable, no `[IMDS]` setting).
+    public var fallbackEndpoint: HTTPEndpoint?
     /// Session token lifetime asked for.
     public var tokenTTLSeconds = 21600
     /// Largest body accepted; IMDS values are a few KiB at most.
@@ -61,7 +65,8 @@ public struct IMDSConfiguration: Sendable {
 
     /// Chooses the endpoint as the AWS SDKs do: `--imds-endpoint` overrides everything,
     /// else `AWS_EC2_METADATA_DISABLED=true` refuses, else
-    /// `AWS_EC2_METADATA_SERVICE_ENDPOINT`, else `…_ENDPOINT_MODE` (IPv4 default, IPv6).
+    /// `AWS_EC2_METADATA_SERVICE_ENDPOINT`, else `…_ENDPOINT_MODE` (IPv4, IPv6); with none
+    /// of them, IPv4 with the IPv6 endpoint as the fallback when IPv4 has no route.
     public static func resolve(override: String?, environment: [String: String]) throws(IOError) -> IMDSConfiguration {
         if let override {
             guard let endpoint = HTTPEndpoint(url: override) else {
@@ -76,7 +81,12 @@ public struct IMDSConfiguration: Sendable {
             }
             return IMDSConfiguration(endpoint: endpoint)
         }
-        let mode = environment["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"] ?? "IPv4"
+        guard let mode = environment["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"] else {
+            // Nothing chose: IPv4, and IPv6 when IPv4 has no route (an IPv6-only instance).
+            var configuration = IMDSConfiguration(endpoint: ipv4Endpoint)
+            configuration.fallbackEndpoint = ipv6Endpoint
+            return configuration
+        }
         switch mode.lowercased() {
         case "ipv4", "": return IMDSConfiguration(endpoint: ipv4Endpoint)
         case "ipv6": return IMDSConfiguration(endpoint: ipv6Endpoint)

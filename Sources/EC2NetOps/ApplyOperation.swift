@@ -101,7 +101,7 @@ public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> App
             do {
                 instance = try parse(document)
             } catch {
-                throw ApplyError.unusableMetadata(endpoint: client.configuration.endpoint.description, error: error)
+                throw ApplyError.unusableMetadata(endpoint: client.endpointInUse.description, error: error)
             }
         } catch {
             effects.log?.record(.imdsFailed, priority: LOG_ERR, message: "IMDS read failed, nothing changed: \(error)", fields: [:])
@@ -109,7 +109,7 @@ public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> App
             throw error
         }
         imdsSummary = "imds: \(client.requestCount) requests, \(client.retryCount) retries, \(millisecondsSince(start)) ms, "
-            + "budget waits \(client.pacedMilliseconds) ms (\(client.configuration.endpoint))"
+            + "budget waits \(client.pacedMilliseconds) ms (\(client.endpointInUse))"
     }
 
     var options = request.options

@@ -18,7 +18,7 @@ public func preview(source: MetadataSource, links: [Link], options: PlanOptions)
             instance = try parse(document)
         } catch {
             // Metadata IMDS served that does not parse is the service's failure (exit 1).
-            throw ApplyError.unusableMetadata(endpoint: client.configuration.endpoint.description, error: error)
+            throw ApplyError.unusableMetadata(endpoint: client.endpointInUse.description, error: error)
         }
     }
     return try plan(instance, links: links, options: options)

@@ -2,7 +2,7 @@
 recording pass or fail with its message, so one failing scenario never hides the others."""
 import os, subprocess, threading, time
 
-from vpc import ENI, REPO
+from vpc import DNS_ANSWER, DNS_V6, ENI, REPO
 
 RESULTS = []
 
@@ -422,6 +422,91 @@ def s15(vpc):
     return detail
 
 
+IPV6_ONLY = ENI("ens10", "02:00:00:00:00:0a", 4, 4, [], ["2001:db8:0:4::40", "2001:db8:0:4::41"])
+
+
+def wait_ipv6_configured(vpc, eni, seconds=20):
+    """Until an ENI without IPv4 has its static IPv6 addresses, rules, table default
+    route and the DNS server DHCPv6 gives."""
+    table = 10000 + eni.device
+    for address in eni.ipv6s:
+        vpc.wait_for(lambda: vpc.has_address(eni.name, address), seconds, "%s on %s" % (address, eni.name))
+        vpc.wait_for(lambda: ("from %s lookup %d" % (address, table)) in vpc.rules("-6"), seconds, "rules for %s" % address)
+    vpc.wait_for(lambda: "default via fe80" in vpc.inst("ip -6 route show table %d" % table).stdout, seconds,
+                 "IPv6 default route in table %d" % table)
+    try:
+        vpc.wait_for(lambda: DNS_V6 in vpc.link_dns(eni.name), seconds, "the DNS server from DHCPv6 on %s" % eni.name)
+    except RuntimeError as error:
+        status = vpc.inst("networkctl status --no-pager -n 0 %s" % eni.name, check=False).stdout
+        raise AssertionError("%s; networkctl status:\n%s" % (error, status))
+
+
+def check_ipv6_refresh(vpc, eni, added):
+    """A third address appears in IMDS; the timer's apply adds it while a host in the
+    ENI's subnet (r4) and one beyond the gateway (r1) ping the others every 50 ms. The
+    addresses stay (no reply lost to r4) and DNS is known and answers afterwards. Replies
+    beyond the gateway measure the RA routes: networkd 252 deletes a reconfigured link's
+    RA-learned routes until the next RA (docs/decisions.md); they must be back within the
+    window."""
+    before = list(eni.ipv6s)
+    eni.ipv6s.append(added)
+    vpc.write_srcdst()
+    vpc.write_dnsmasq_hosts()
+    vpc.publish(vpc.metadata())
+    results = {}
+
+    def pinger(role, target):
+        results[(role, target)] = vpc.ping(role, target, count=60, interval=0.05, wait=1)
+
+    threads = [threading.Thread(target=pinger, args=(role, t)) for t in before for role in ["r4", "r1"]]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.6)
+    result = vpc.ec2netgen(["apply"])
+    dns_right_after = DNS_V6 in vpc.link_dns(eni.name)
+    for thread in threads:
+        thread.join()
+    expect(result.returncode == 0 and "updated" in result.stdout, "refresh failed or changed nothing: %s%s" % (result.stdout, result.stderr))
+    lost = {key: sent - received for key, (sent, received) in results.items()}
+    expect(all(lost[key] == 0 for key in lost if key[0] == "r4"), "the subnet's host lost replies during the refresh: %s" % lost)
+    expect(all(lost[key] <= 40 for key in lost), "replies beyond the gateway did not come back within 3 s: %s" % lost)
+    wait_ipv6_configured(vpc, eni)
+    reaches(vpc, "r1", added, "the added address")
+    answer = vpc.resolve(DNS_V6, eni.ipv6s[0])
+    expect(answer == DNS_ANSWER, "DNS after the refresh: %s" % answer)
+    return "lost during refresh: %s; DNS server %s right after the reload" % (
+        ", ".join("%s->%s %d/%d" % (role, t, lost[(role, t)], results[(role, t)][0]) for role, t in sorted(results)),
+        "kept" if dns_right_after else "re-learned")
+
+
+@check("S16", "IPv6-only secondary ENI: DNS from DHCPv6 kept, replies from every IPv6 address, a refresh loses no ping")
+def s16(vpc):
+    eni = IPV6_ONLY
+    vpc.plug(eni)
+    vpc.write_srcdst()
+    vpc.write_dnsmasq_hosts()
+    vpc.publish(vpc.metadata())
+    result = vpc.ec2netgen(["apply", "--wait-for", eni.name])
+    expect(result.returncode == 0, "apply --wait-for %s failed: %s%s" % (eni.name, result.stdout, result.stderr))
+    network = open(os.path.join(vpc.network_dir(), "05-ec2-netgen-02000000000a.network")).read()
+    expect("DHCP=ipv6" in network and "UseAddress=no" in network and "DHCPv6Client=always" in network,
+           "the IPv6-only ENI's file does not run DHCPv6 for its options:\n" + network)
+    wait_ipv6_configured(vpc, eni)
+    for address in eni.ipv6s:
+        reaches(vpc, "r1", address, "S16 from the primary's subnet")
+        reaches(vpc, "inet", address, "S16 from the internet")
+    answer = vpc.resolve(DNS_V6, eni.ipv6s[0])
+    expect(answer == DNS_ANSWER, "DNS from %s: %s" % (eni.ipv6s[0], answer))
+    detail = check_ipv6_refresh(vpc, eni, "2001:db8:0:4::42")
+    # Back to the suite's instance for S14.
+    vpc.unplug(eni)
+    del eni.ipv6s[2:]
+    vpc.write_srcdst()
+    vpc.publish(vpc.metadata())
+    expect(vpc.ec2netgen(["apply"]).returncode == 0, "apply after the IPv6-only ENI left failed")
+    return detail
+
+
 def snapshot(directory):
     files = {}
     for name in sorted(os.listdir(directory)):
@@ -432,4 +517,46 @@ def snapshot(directory):
 
 # After the negative control and the first apply, in this order (later ones build on the
 # state earlier ones leave: S11a before the reloads of S9, S7 before S8, S14 last).
-SCENARIOS = [no_change, storm, s1, s2, s3, s4, s5, s6, s11_setup, s12, s13, s9, s11, s10, s7, s8, status, s15, s14]
+SCENARIOS = [no_change, storm, s1, s2, s3, s4, s5, s6, s11_setup, s12, s13, s9, s11, s10, s7, s8, status, s15, s16, s14]
+
+
+# An IPv6-only instance (its own VPC run): the primary ENI has no IPv4 at all.
+V6_PRIMARY = ENI("ens5", "02:00:00:00:01:01", 4, 0, [], ["2001:db8:0:4::10", "2001:db8:0:4::11"])
+V6_SECOND = ENI("ens6", "02:00:00:00:01:02", 4, 1, [], ["2001:db8:0:4::20"])
+
+
+@check("V6-first-apply", "IPv6-only instance: with no endpoint configured, apply --wait-for ens5 reads IMDS over IPv6 (no IPv4 route)")
+def v6_first_apply(vpc):
+    result = vpc.ec2netgen(["apply", "--wait-for", "ens5"])
+    expect(result.returncode == 0, "exit %d: %s%s" % (result.returncode, result.stdout, result.stderr))
+    families = vpc.imds_families()
+    expect(families.get("ipv6", 0) > 0 and families.get("ipv4", 0) == 0, "IMDS requests per endpoint: %s" % families)
+    expect("[fd00:ec2::254]" in result.stdout, "the summary does not name the IPv6 endpoint: %s" % result.stdout)
+    for eni in [V6_PRIMARY, V6_SECOND]:
+        wait_ipv6_configured(vpc, eni)
+    return "IMDS requests: %s" % families
+
+
+@check("V6-replies", "IPv6-only instance: replies from every IPv6 address of both ENIs, to the subnet and the internet")
+def v6_replies(vpc):
+    for eni in [V6_PRIMARY, V6_SECOND]:
+        for address in eni.ipv6s:
+            reaches(vpc, "r1", address, "from r1")
+            reaches(vpc, "inet", address, "from the internet")
+
+
+@check("V6-dns", "IPv6-only instance: the primary resolves names through the DNS server DHCPv6 gave")
+def v6_dns(vpc):
+    servers = vpc.link_dns("ens5")
+    # Only DHCPv6 names it (the emulated RAs carry no DNS server, as EC2's).
+    expect(servers == [DNS_V6], "DNS servers of ens5: %s" % servers)
+    answer = vpc.resolve(servers[0], V6_PRIMARY.ipv6s[0])
+    expect(answer == DNS_ANSWER, "DNS answer: %s" % answer)
+
+
+@check("V6-refresh", "IPv6-only instance: the timer's apply over IPv6 adds an address with no ping lost, DNS still answers")
+def v6_refresh(vpc):
+    return check_ipv6_refresh(vpc, V6_SECOND, "2001:db8:0:4::21")
+
+
+V6_SCENARIOS = [v6_first_apply, v6_replies, v6_dns, v6_refresh]

@@ -12,7 +12,8 @@ Namespaces (all named <run id>-<role>, so two runs never collide):
         private mount namespace (its /run and /var/lib are directories of this run, /sys
         read-only) with a private dbus-daemon. ec2-netgen runs inside the same namespaces,
         exactly as its units would.
-  r1/r2 remote hosts in subnet 1 and 2; inet: an "internet" host behind the router.
+  r1/r2/r4 remote hosts in subnets 1, 2 and 4 (IPv6-only); inet: an "internet" host
+        behind the router.
 Every process started here is killed by PID and every namespace deleted in cleanup(),
 also when a scenario fails.
 """
@@ -41,7 +42,15 @@ SUBNETS = {
     1: ("10.0.1", "2001:db8:0:1"),
     2: ("10.0.2", "2001:db8:0:2"),
     3: ("10.0.3", "2001:db8:0:3"),
+    # An IPv6-only subnet, as on Nitro: no IPv4 and no DHCPv4; addresses and the DNS
+    # server (fd00:ec2::253) come from DHCPv6, the gateway from router advertisements.
+    4: (None, "2001:db8:0:4"),
 }
+
+# EC2's link-local services as Nitro serves them over IPv6: IMDS and the DNS resolver.
+IMDS_V6, DNS_V6 = "fd00:ec2::254", "fd00:ec2::253"
+# A name the VPC's resolver answers (the DNS checks resolve it).
+DNS_NAME, DNS_ANSWER = "service.vpc.test", "2001:db8:ffff::10"
 
 
 def run(argv, check=True, timeout=60, **kwargs):
@@ -60,11 +69,11 @@ class ENI:
 
     def metadata(self):
         v4, v6 = SUBNETS[self.subnet]
-        entry = {
-            "device-number": str(self.device), "interface-id": self.interface_id,
-            "local-ipv4s": "\n".join(self.ipv4s), "subnet-ipv4-cidr-block": v4 + ".0/24",
-            "vpc-ipv4-cidr-blocks": "10.0.0.0/16", "mac": self.mac,
-        }
+        entry = {"device-number": str(self.device), "interface-id": self.interface_id,
+                 "vpc-ipv4-cidr-blocks": "10.0.0.0/16", "mac": self.mac}
+        if self.ipv4s:  # an ENI in an IPv6-only subnet has neither key
+            entry["local-ipv4s"] = "\n".join(self.ipv4s)
+            entry["subnet-ipv4-cidr-block"] = v4 + ".0/24"
         if self.ipv6s:
             entry["ipv6s"] = "\n".join(self.ipv6s)
             entry["subnet-ipv6-cidr-blocks"] = v6 + "::/64"
@@ -75,6 +84,10 @@ class ENI:
 
 
 class VPC:
+    # Remote hosts: r1 and r2 in subnets 1 and 2, r4 in the IPv6-only subnet 4, inet
+    # behind the router.
+    HOSTS = ["r1", "r2", "r4", "inet"]
+
     def __init__(self, binary):
         self.binary = binary
         self.id = "eng" + secrets.token_hex(3)
@@ -112,7 +125,7 @@ class VPC:
     # -- the VPC ---------------------------------------------------------------------
     def setup(self, enis, primary):
         self.primary = primary
-        for role in ["vpc", "inst", "r1", "r2", "inet"]:
+        for role in ["vpc", "inst"] + self.HOSTS:
             self.add_namespace(role)
         self.setup_without_namespaces(enis)
 
@@ -124,13 +137,15 @@ class VPC:
             # A fixed bridge MAC: a Linux bridge otherwise takes its lowest port's MAC, and
             # a port added later would change the gateway's MAC under the instance.
             self.sh("vpc", "ip link add br%d address 02:aa:00:00:00:%02x type bridge && "
-                           "ip link set br%d addrgenmode eui64 && "
-                           "ip addr add %s.1/24 dev br%d && ip addr add %s::1/64 dev br%d nodad && ip link set br%d up"
-                    % (index, index, index, v4, index, v6, index, index))
-        self.sh("vpc", "ip addr add 169.254.169.254/32 dev lo")
+                           "ip link set br%d addrgenmode eui64 && %s"
+                           "ip addr add %s::1/64 dev br%d nodad && ip link set br%d up"
+                    % (index, index, index, ("ip addr add %s.1/24 dev br%d && " % (v4, index)) if v4 else "", v6, index, index))
+        self.sh("vpc", "ip addr add 169.254.169.254/32 dev lo && ip addr add %s/128 dev lo && ip addr add %s/128 dev lo"
+                % (IMDS_V6, DNS_V6))
         # Remote hosts and the internet host.
         for role, bridge, v4, v6 in [("r1", 1, "10.0.1.50", "2001:db8:0:1::50"), ("r2", 2, "10.0.2.50", "2001:db8:0:2::50")]:
             self.link_host(role, "br%d" % bridge, v4 + "/24", v6 + "/64", "10.0.%d.1" % bridge, "2001:db8:0:%d::1" % bridge)
+        self.link_host("r4", "br4", None, "2001:db8:0:4::50/64", None, "2001:db8:0:4::1")
         run(["ip", "link", "add", "inet0", "netns", self.ns("inet"), "type", "veth", "peer", "name", "pinet", "netns", self.ns("vpc")])
         self.sh("vpc", "ip addr add 198.51.100.1/24 dev pinet && ip addr add 2001:db8:ffff::1/64 dev pinet nodad && ip link set pinet up")
         self.sh("inet", "ip addr add 198.51.100.10/24 dev inet0 && ip addr add 2001:db8:ffff::10/64 dev inet0 nodad && "
@@ -141,12 +156,14 @@ class VPC:
         self.start_dnsmasq()
         self.write_srcdst()
         self.start_stub()
+        self.start_resolver()
 
     def link_host(self, role, bridge, v4, v6, gw4, gw6):
+        """A remote host on a subnet's bridge; v4 and gw4 are None in the IPv6-only subnet."""
         run(["ip", "link", "add", "eth0", "netns", self.ns(role), "type", "veth", "peer", "name", "p" + role, "netns", self.ns("vpc")])
         self.sh("vpc", "ip link set p%s master %s up" % (role, bridge))
-        self.sh(role, "ip addr add %s dev eth0 && ip addr add %s dev eth0 nodad && ip link set eth0 up && "
-                      "ip route add default via %s && ip -6 route add default via %s" % (v4, v6, gw4, gw6))
+        self.sh(role, "%sip addr add %s dev eth0 nodad && ip link set eth0 up && %sip -6 route add default via %s"
+                % ("ip addr add %s dev eth0 && " % v4 if v4 else "", v6, "ip route add default via %s && " % gw4 if gw4 else "", gw6))
 
     def plug(self, eni):
         """Creates the ENI's veth: the instance end carries the ENI's MAC."""
@@ -163,7 +180,8 @@ class VPC:
     def write_dnsmasq_hosts(self):
         lines = []
         for eni in self.enis.values():
-            lines.append("%s,%s" % (eni.mac, eni.ipv4s[0]))
+            if eni.ipv4s:
+                lines.append("%s,%s" % (eni.mac, eni.ipv4s[0]))
             if eni.ipv6s:
                 lines.append("%s,[%s]" % (eni.mac, eni.ipv6s[0]))
         with open(os.path.join(self.work, "dhcp-hosts"), "w") as f:
@@ -175,11 +193,27 @@ class VPC:
         argv = ["ip", "netns", "exec", self.ns("vpc"), "dnsmasq", "--keep-in-foreground", "--no-daemon", "--conf-file=/dev/null",
                 "--no-resolv", "--no-hosts", "--port=0", "--log-dhcp", "--enable-ra", "--bind-interfaces",
                 "--dhcp-leasefile=%s" % os.path.join(self.work, "leases"), "--pid-file=",
-                "--dhcp-hostsfile=%s" % os.path.join(self.work, "dhcp-hosts"), "--dhcp-option=option:mtu,1500"]
+                "--dhcp-hostsfile=%s" % os.path.join(self.work, "dhcp-hosts"), "--dhcp-option=option:mtu,1500",
+                # The VPC's resolver, as AmazonProvidedDNS gives it: over DHCPv6 only. dnsmasq
+                # puts the DHCPv6 DNS option into its router advertisements (RDNSS) too, and
+                # EC2's carry none: the option is tagged "known" (a DHCPv6 client with a
+                # static lease; an RA matches no host), and the empty untagged one stops the
+                # RAs from naming dnsmasq itself. Checked with a raw-socket RA capture.
+                "--dhcp-option=tag:known,option6:dns-server,[%s]" % DNS_V6, "--dhcp-option=option6:dns-server"]
         for index, (v4, v6) in SUBNETS.items():
-            argv += ["--interface=br%d" % index, "--dhcp-range=%s.0,static,255.255.255.0,1h" % v4,
-                     "--dhcp-range=%s::,static,64,1h" % v6]
+            argv += ["--interface=br%d" % index]
+            if v4:
+                argv += ["--dhcp-range=%s.0,static,255.255.255.0,1h" % v4]
+            argv += ["--dhcp-range=%s::,static,64,1h" % v6]
         self.dnsmasq = self.spawn(argv, "dnsmasq.log")
+
+    def start_resolver(self):
+        """The VPC's DNS resolver at fd00:ec2::253 (a second dnsmasq, DNS only), answering
+        one name; its log counts the queries."""
+        argv = ["ip", "netns", "exec", self.ns("vpc"), "dnsmasq", "--keep-in-foreground", "--no-daemon", "--conf-file=/dev/null",
+                "--no-resolv", "--no-hosts", "--port=53", "--listen-address=%s" % DNS_V6, "--bind-interfaces", "--pid-file=",
+                "--log-queries", "--address=/%s/%s" % (DNS_NAME, DNS_ANSWER)]
+        self.resolver = self.spawn(argv, "resolver.log")
 
     # EC2 caps link-local services (IMDS, DNS, NTP) at 1024 packets/s per ENI.
     IMDS_RATE, IMDS_BURST = 1024, 50
@@ -273,7 +307,20 @@ class VPC:
         self.stub = self.spawn(["ip", "netns", "exec", self.ns("vpc"), sys.executable, STUB,
                                 "--document", os.path.join(self.work, "imds.json"),
                                 "--faults", os.path.join(self.work, "faults.json"),
-                                "--listen", "169.254.169.254:80", "--log", os.path.join(self.work, "imds.log")], "stub.log")
+                                "--listen", "169.254.169.254:80", "--listen", "[%s]:80" % IMDS_V6,
+                                "--log", os.path.join(self.work, "imds.log")], "stub.log")
+
+    def imds_families(self):
+        """Requests the stub served, per endpoint family ("ipv4", "ipv6")."""
+        counts = {}
+        try:
+            with open(os.path.join(self.work, "imds.log")) as f:
+                for line in f:
+                    family = json.loads(line).get("family", "ipv4")
+                    counts[family] = counts.get(family, 0) + 1
+        except FileNotFoundError:
+            pass
+        return counts
 
     def imds_requests(self):
         try:
@@ -394,6 +441,38 @@ class VPC:
     def has_address(self, link, address):
         result = self.inst("ip -o addr show dev %s" % link, check=False)
         return (" %s/" % address) in result.stdout
+
+    def link_dns(self, link):
+        """The DNS servers networkd has for a link (its state file, as resolved reads it)."""
+        index = self.inst("cat /sys/class/net/%s/ifindex" % link).stdout.strip()
+        try:
+            with open(os.path.join(self.instance_root(), "run/systemd/netif/links", index)) as f:
+                for line in f:
+                    if line.startswith("DNS="):
+                        return line.strip()[4:].split()
+        except FileNotFoundError:
+            pass
+        return []
+
+    def resolve(self, server, source, name=None):
+        """An AAAA query from the instance, sent from `source` to `server`: the answer's
+        address, or the error. What a resolver configured from networkd's DNS would do."""
+        script = (
+            "import socket, struct, sys\n"
+            "name, server, source = sys.argv[1:4]\n"
+            "query = struct.pack('>HHHHHH', 0x4ec2, 0x0100, 1, 0, 0, 0) + b''.join(bytes([len(p)]) + p.encode() "
+            "for p in name.split('.')) + b'\\0' + struct.pack('>HH', 28, 1)\n"
+            "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(2); s.bind((source, 0))\n"
+            "try:\n"
+            "    s.sendto(query, (server, 53)); data = s.recv(512)\n"
+            "except OSError as error:\n"
+            "    print('error: %s' % error); sys.exit(0)\n"
+            "rcode, answers = data[3] & 15, struct.unpack('>H', data[6:8])[0]\n"
+            "print(socket.inet_ntop(socket.AF_INET6, data[-16:]) if rcode == 0 and answers else 'rcode %d, %d answers' % (rcode, answers))\n")
+        path = os.path.join(self.work, "resolve.py")
+        with open(path, "w") as f:
+            f.write(script)
+        return self.inst("%s %s %s %s %s" % (sys.executable, path, name or DNS_NAME, server, source), check=False).stdout.strip()
 
     def rules(self, family="-4"):
         return self.inst("ip %s rule show" % family).stdout

@@ -90,11 +90,14 @@ class State:
                 return rule
         return None
 
-    def record(self, method, path, status, fault, issued=None):
+    def record(self, method, path, status, fault, issued=None, family=None):
         """One log line per request; a token answer also logs the token it issued, so a
-        test can look for that very value where it must not be (caches, logs)."""
+        test can look for that very value where it must not be (caches, logs). `family`
+        says which endpoint (IPv4 or IPv6) the request came to."""
         if self.log:
             entry = {"method": method, "path": path, "status": status, "fault": fault}
+            if family:
+                entry["family"] = family
             if issued:
                 entry["issued-token"] = issued
             with LOCK:
@@ -148,12 +151,17 @@ class Connection:
 
     def __init__(self, state, reader, writer):
         self.state, self.reader, self.writer = state, reader, writer
+        sockname = writer.get_extra_info("sockname")
+        self.family = "ipv6" if sockname is not None and len(sockname) == 4 else "ipv4"
+
+    def record(self, *args, **kwargs):
+        self.state.record(*args, family=self.family, **kwargs)
 
     async def serve(self):
         state = self.state
         if not state.keep_alive and state.open_connections >= state.max_connections:
             state.refused += 1
-            state.record("-", "-", 0, "connection-limit")
+            self.record("-", "-", 0, "connection-limit")
             sock = self.writer.get_extra_info("socket")
             if sock is not None:  # RST, as a refusing server would
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
@@ -200,7 +208,7 @@ class Connection:
         return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
     async def send(self, status, body, fault=None, chunked=False, method="GET", path="", ttl=None, issued=None):
-        self.state.record(method, path, status, fault, issued)
+        self.record(method, path, status, fault, issued)
         if status == 404 and body is None:
             body, content_type = NOT_FOUND, "text/html"
         else:
@@ -233,15 +241,15 @@ class Connection:
             await reply(rule.get("status", 503), "fault\n", fault=kind)
             return True
         elif kind == "close":
-            state.record(method, path, 0, kind)
+            self.record(method, path, 0, kind)
             return False
         elif kind == "close_mid_body":
-            state.record(method, path, 200, kind)
+            self.record(method, path, 200, kind)
             self.writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n10.0.0.1\n10.0.")
             await self.writer.drain()
             return False
         elif kind == "truncated_chunked":
-            state.record(method, path, 200, kind)
+            self.record(method, path, 200, kind)
             self.writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n10.0.\r\n")
             await self.writer.drain()
             return False
@@ -291,29 +299,31 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--document", required=True)
     ap.add_argument("--faults")
-    ap.add_argument("--listen", default="127.0.0.1:0")
+    ap.add_argument("--listen", action="append", help="HOST:PORT, repeatable (EC2 serves 169.254.169.254 and [fd00:ec2::254])")
     ap.add_argument("--port-file")
     ap.add_argument("--log")
     ap.add_argument("--keep-alive", action="store_true", help="HTTP/1.1 keep-alive, no connection cap (kinder than EC2)")
     ap.add_argument("--max-connections", type=int, default=8, help="connections served at once (EC2-like mode)")
     args = ap.parse_args()
-    host, _, port = args.listen.rpartition(":")
-    host = host.strip("[]")
+    listens = args.listen or ["127.0.0.1:0"]
     state = State(args)
 
     async def serve():
-        server = await asyncio.start_server(lambda r, w: Connection(state, r, w).serve(), host, int(port),
-                                            backlog=128, limit=64 * 1024)
-        bound = server.sockets[0].getsockname()[1]
-        for sock in server.sockets:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        servers = []
+        for listen in listens:
+            host, _, port = listen.rpartition(":")
+            server = await asyncio.start_server(lambda r, w: Connection(state, r, w).serve(), host.strip("[]"), int(port),
+                                                backlog=128, limit=64 * 1024)
+            for sock in server.sockets:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            servers.append(server)
+        bound = servers[0].sockets[0].getsockname()[1]
         if args.port_file:
             tmp = args.port_file + ".tmp"
             with open(tmp, "w") as f:
                 f.write("%d\n" % bound)
             os.rename(tmp, args.port_file)
-        async with server:
-            await server.serve_forever()
+        await asyncio.gather(*(server.serve_forever() for server in servers))
 
     asyncio.run(serve())
 

@@ -108,6 +108,7 @@ class Suite:
         for attempt in range(1, 4):
             self.attach_detach(attempt)
         self.refresh_timer()
+        self.imds_over_ipv6()
         self.reboot_without_imds()
         self.units_end_clean()
         self.switched_off("ec2-netgen=off on the kernel command line", cmdline="ec2-netgen=off")
@@ -251,6 +252,19 @@ class Suite:
               picked and reply and "OnUnitActiveUSec=10s" in interval.replace(" ", ""), "picked=%s reply=%s %s" % (picked, reply, interval.strip()))
         check("%s: no reply lost to the address already there during the pickup" % label, lost == 0, out.strip()[-200:])
         self.inst.sh("rm -f /etc/ec2-netgen/ec2-netgen.conf && systemctl daemon-reload")
+
+    def imds_over_ipv6(self):
+        """The refresh unit, sandboxed as shipped (IPAddressAllow=169.254.169.254
+        fd00:ec2::254), told to use the IPv6 endpoint, reads IMDS at [fd00:ec2::254]."""
+        label = "%s: the sandboxed refresh unit reads IMDS over IPv6 ([IMDS] EndpointMode=IPv6)" % self.label
+        before = self.vpc.imds_families().get("ipv6", 0)
+        self.inst.sh("mkdir -p /etc/ec2-netgen && printf '[IMDS]\\nEndpointMode=IPv6\\n' > /etc/ec2-netgen/ec2-netgen.conf")
+        code, _, err = self.inst.sh("systemctl start ec2-netgen-refresh.service", check=False, timeout=120)
+        result = self.inst.out("systemctl show -p Result --value ec2-netgen-refresh.service").strip()
+        ipv6 = self.vpc.imds_families().get("ipv6", 0) - before
+        check(label, code == 0 and result == "success" and ipv6 > 0,
+              "exit %d, Result=%s, %d requests over IPv6 %s" % (code, result, ipv6, err.strip()[-200:]))
+        self.inst.sh("rm -f /etc/ec2-netgen/ec2-netgen.conf")
 
     def reboot_without_imds(self):
         label = "%s: reboot with IMDS unreachable" % self.label

@@ -19,7 +19,7 @@ class TapVPC(VPC):
 
     def setup(self, enis, primary):
         self.primary = primary
-        for role in ["vpc", "r1", "r2", "inet"]:
+        for role in ["vpc"] + self.HOSTS:
             self.add_namespace(role)
         VPC.setup_without_namespaces(self, enis)
 

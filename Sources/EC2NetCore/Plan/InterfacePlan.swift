@@ -24,6 +24,10 @@ public struct InterfacePlan: Equatable, Sendable {
     /// all static from IMDS, DHCPv6 is off: a reload restarts the DHCPv6 client and
     /// deletes its address for seconds (docs/decisions.md, measured by scenario S9).
     public var ipv6: Bool
+    /// Run the DHCPv6 client for what the VPC's DHCP options give (DNS servers, a search
+    /// domain), never for addresses (they stay static): only on an ENI without IPv4, whose
+    /// DHCPv4 lease would otherwise carry them (an IPv6-only subnet, docs/decisions.md).
+    public var dhcp6: Bool
     /// Keep the lease's default route in the main table; when false it goes to `table`.
     public var mainTableDefaultRoute: Bool
     /// Static addresses: secondary IPv4 as /32, secondary IPv6 as /128, and opt-in

@@ -30,6 +30,7 @@ extension InterfacePlan {
             "metric": .number("\(metric)"),
             "dhcp4": .bool(dhcp4),
             "ipv6": .bool(ipv6),
+            "dhcp6": .bool(dhcp6),
             "main-table-default-route": .bool(mainTableDefaultRoute),
             "static-addresses": .array(addresses.map { .string($0.description) }),
             "routes": .array(routes.map { route in

@@ -60,7 +60,7 @@ func networkFile(_ interface: InterfacePlan) -> [UInt8] {
     matchSection(&file, interface.mac)
 
     file.section("Network")
-    file.entry("DHCP", literal: interface.dhcp4 ? "ipv4" : "no")
+    file.entry("DHCP", literal: interface.dhcp4 ? "ipv4" : interface.dhcp6 ? "ipv6" : "no")
     file.entry("IPv6AcceptRA", literal: interface.ipv6 ? "yes" : "no")
     // A reload reconfigures a link whose file changed; keeping the DHCP-learned state
     // means adding a secondary IP costs no IPv4 packet (docs/decisions.md).
@@ -77,10 +77,24 @@ func networkFile(_ interface: InterfacePlan) -> [UInt8] {
         }
         if !interface.mainTableDefaultRoute { file.entry("RouteTable", interface.table) }
     }
+    if interface.dhcp6 {
+        file.section("DHCPv6")
+        // The client is there for the VPC's DHCP options (DNS above all); addresses stay
+        // static from IMDS, since a DHCPv6 address is deleted for seconds on every reload.
+        file.entry("UseAddress", literal: "no")
+        file.entry("UseDelegatedPrefix", literal: "no")
+        // Solicit as soon as the link-local address is up, not on the first RA: networkd
+        // records a DHCPv6 lease's DNS servers for resolved only if the reply comes before
+        // the link is "configured" (with UseAddress=no nothing else marks the link's state
+        // changed), and the RA completes that state (docs/decisions.md, scenario S16).
+        file.entry("WithoutRA", literal: "solicit")
+        if !interface.isPrimary { file.entry("UseHostname", literal: "no") }
+    }
     if interface.ipv6 {
         file.section("IPv6AcceptRA")
-        // RAs give the gateway; the addresses are static (see InterfacePlan.ipv6).
-        file.entry("DHCPv6Client", literal: "no")
+        // RAs give the gateway; the addresses are static (see InterfacePlan.ipv6). An
+        // ENI without IPv4 starts DHCPv6 on the first RA whatever its flags (dhcp6).
+        file.entry("DHCPv6Client", literal: interface.dhcp6 ? "always" : "no")
         file.entry("RouteMetric", interface.metric)
         if !interface.mainTableDefaultRoute { file.entry("RouteTable", interface.table) }
     }
