@@ -560,3 +560,78 @@ def v6_refresh(vpc):
 
 
 V6_SCENARIOS = [v6_first_apply, v6_replies, v6_dns, v6_refresh]
+
+
+# A two-card instance (its own VPC run), ENIs at (card, device) (0,0), (0,1), (1,0), and
+# (1,1) hot-attached: every number comes from its own card and device.
+C_PRIMARY = ENI("ens5", "02:00:00:00:02:01", 1, 0, ["10.0.1.10"], card=0)
+C_SECOND = ENI("ens6", "02:00:00:00:02:02", 2, 1, ["10.0.2.20"], card=0)
+C_CARD1 = ENI("ens7", "02:00:00:00:02:03", 3, 0, ["10.0.3.30"], card=1)
+C_CARD1_HOTPLUG = ENI("ens8", "02:00:00:00:02:04", 2, 1, ["10.0.2.40"], card=1)
+
+
+def expect_numbers(vpc, eni):
+    """The ENI's table, rules and main-table metric are those of its card and device."""
+    table = 10000 + 100 * eni.card + eni.device
+    rules = vpc.rules()
+    for priority in [10000 + 100 * eni.card + eni.device, 21000 + 100 * eni.card + eni.device]:
+        expect("%d:\tfrom %s lookup %d" % (priority, eni.ipv4s[0], table) in rules,
+               "no rule %d from %s lookup %d:\n%s" % (priority, eni.ipv4s[0], table, rules))
+    metric = 512 + 100 * eni.card + eni.device
+    main = vpc.inst("ip route show table main dev %s" % eni.name).stdout
+    expect("metric %d" % metric in main, "%s: main-table routes without metric %d: %s" % (eni.name, metric, main))
+    expect("default via" in vpc.inst("ip route show table %d" % table).stdout, "table %d has no default route" % table)
+
+
+@check("C2-first-apply", "two-card instance: ENIs at (0,0), (0,1), (1,0) get tables 10000, 10001, 10100 and their rules and metrics")
+def c2_first_apply(vpc):
+    result = vpc.ec2netgen(["apply", "--wait-for", "ens5"])
+    expect(result.returncode == 0, "exit %d: %s%s" % (result.returncode, result.stdout, result.stderr))
+    wait_configured_cards(vpc, [C_PRIMARY, C_SECOND, C_CARD1])
+    for eni in [C_PRIMARY, C_SECOND, C_CARD1]:
+        expect_numbers(vpc, eni)
+
+
+@check("C2-replies", "two-card instance: replies from every ENI's address, card 1's included, reach the subnet and the internet")
+def c2_replies(vpc):
+    for eni in [C_PRIMARY, C_SECOND, C_CARD1]:
+        reaches(vpc, "inet", eni.ipv4s[0], "from the internet")
+    reaches(vpc, "r1", C_CARD1.ipv4s[0], "card 1 from r1")
+    reaches(vpc, "r2", C_SECOND.ipv4s[0], "card 0 device 1 from its subnet")
+
+
+@check("C2-attach-card1", "two-card instance: hot attach at (1,1) with network-card lagging 1 s in IMDS: table 10101, reachable")
+def c2_attach_card1(vpc):
+    eni = C_CARD1_HOTPLUG
+    vpc.plug(eni)
+    vpc.write_srcdst()
+    vpc.write_dnsmasq_hosts()
+
+    def lagging_imds():
+        vpc.publish(vpc.metadata(lag={eni.name: {"network-card": None}}))
+        time.sleep(1.0)
+        vpc.publish(vpc.metadata())
+
+    updater = threading.Thread(target=lagging_imds)
+    updater.start()
+    result = vpc.ec2netgen(["apply", "--wait-for", eni.name])
+    updater.join()
+    expect(result.returncode == 0, "apply --wait-for %s failed: %s%s" % (eni.name, result.stdout, result.stderr))
+    wait_configured_cards(vpc, [eni])
+    expect_numbers(vpc, eni)
+    reaches(vpc, "inet", eni.ipv4s[0], "the card-1 ENI from the internet")
+    reaches(vpc, "r2", eni.ipv4s[0], "the card-1 ENI from its subnet")
+    for other in [C_PRIMARY, C_SECOND, C_CARD1]:
+        expect_numbers(vpc, other)
+
+
+def wait_configured_cards(vpc, enis, seconds=20):
+    for eni in enis:
+        table = 10000 + 100 * eni.card + eni.device
+        vpc.wait_for(lambda: vpc.has_address(eni.name, eni.ipv4s[0]), seconds, "%s DHCPv4 address" % eni.name)
+        vpc.wait_for(lambda: ("from %s lookup %d" % (eni.ipv4s[0], table)) in vpc.rules(), seconds, "%s rules" % eni.name)
+        vpc.wait_for(lambda: "default via" in vpc.inst("ip route show table %d" % table).stdout, seconds,
+                     "table %d default route" % table)
+
+
+CARD_SCENARIOS = [c2_first_apply, c2_replies, c2_attach_card1]

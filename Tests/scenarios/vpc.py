@@ -29,8 +29,7 @@ BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Config
   <listen>unix:path=/run/dbus/system_bus_socket</listen>
   <auth>EXTERNAL</auth>
   <policy context="default">
-    <allow user="root"/>
-    <allow user="systemd-network"/>
+    <allow user="*"/>
     <allow own="*"/>
     <allow send_destination="*"/>
     <allow receive_sender="*"/>
@@ -61,16 +60,18 @@ def run(argv, check=True, timeout=60, **kwargs):
 
 
 class ENI:
-    def __init__(self, name, mac, subnet, device, ipv4s, ipv6s=(), ipv4_prefixes=(), interface_id=None):
-        self.name, self.mac, self.subnet, self.device = name, mac, subnet, device
+    def __init__(self, name, mac, subnet, device, ipv4s, ipv6s=(), ipv4_prefixes=(), interface_id=None, card=None):
+        self.name, self.mac, self.subnet, self.device, self.card = name, mac, subnet, device, card
         self.ipv4s, self.ipv6s, self.ipv4_prefixes = list(ipv4s), list(ipv6s), list(ipv4_prefixes)
-        self.interface_id = interface_id or "eni-0%016x" % (0xabc00 + device)
+        self.interface_id = interface_id or "eni-0%016x" % (0xabc00 + 100 * (card or 0) + device)
         self.port = "p" + name  # the VPC-side end of the veth, a port of the subnet bridge
 
     def metadata(self):
         v4, v6 = SUBNETS[self.subnet]
         entry = {"device-number": str(self.device), "interface-id": self.interface_id,
                  "vpc-ipv4-cidr-blocks": "10.0.0.0/16", "mac": self.mac}
+        if self.card is not None:  # IMDS lists network-card on instances with several cards
+            entry["network-card"] = str(self.card)
         if self.ipv4s:  # an ENI in an IPv6-only subnet has neither key
             entry["local-ipv4s"] = "\n".join(self.ipv4s)
             entry["subnet-ipv4-cidr-block"] = v4 + ".0/24"
@@ -88,8 +89,11 @@ class VPC:
     # behind the router.
     HOSTS = ["r1", "r2", "r4", "inet"]
 
-    def __init__(self, binary):
+    def __init__(self, binary, networkd_tree=None):
         self.binary = binary
+        # A Debian tree whose systemd-networkd runs instead of the host's, through chroot
+        # (Tests/scenarios/networkd-tree): another systemd version, same scenarios.
+        self.networkd_tree = networkd_tree
         self.id = "eng" + secrets.token_hex(3)
         self.work = tempfile.mkdtemp(prefix="ec2-netgen-%s-" % self.id)
         self.namespaces = []
@@ -285,6 +289,7 @@ class VPC:
             entry = eni.metadata()
             if lag and eni.name in lag:
                 entry.update(lag[eni.name])
+                entry = {k: v for k, v in entry.items() if v is not None}  # None: absent, as IMDS lags
             macs[eni.mac] = entry
         return {"meta-data": {"instance-id": "i-0123456789abcdef0", "mac": self.primary.mac,
                               "network": {"interfaces": {"macs": macs}}}}
@@ -353,7 +358,7 @@ class VPC:
         script = ("mount -n --bind %(root)s/run /run && mount -n --bind %(root)s/var/lib/ec2-netgen /var/lib/ec2-netgen 2>/dev/null "
                   "|| { mount -n -t tmpfs tmpfs /var/lib && mkdir -p /var/lib/ec2-netgen && "
                   "mount -n --bind %(root)s/var/lib/ec2-netgen /var/lib/ec2-netgen; }; "
-                  "mount -n -o remount,bind,ro /sys && echo ready && exec sleep infinity") % {"root": root}
+                  "mount -n -o remount,bind,ro /sys && %(tree)secho ready && exec sleep infinity") % {"root": root, "tree": self.tree_mounts()}
         self.holder = self.spawn(["ip", "netns", "exec", self.ns("inst"), "unshare", "-m", "--propagation", "private",
                                   "sh", "-c", script], "holder.log")
         self.wait_for(lambda: "ready" in open(os.path.join(self.work, "holder.log")).read(), 5, "instance mounts")
@@ -364,8 +369,21 @@ class VPC:
         self.wait_for(lambda: os.path.exists(os.path.join(root, "run/dbus/system_bus_socket")), 5, "private dbus-daemon")
         self.start_networkd()
 
+    def tree_mounts(self):
+        """Shell for the holder: the instance's /run, /sys (read-only), /proc and /dev inside
+        the networkd tree, and a private /var/lib/systemd, so the chrooted networkd sees
+        the same files, bus and kernel as ec2-netgen does; nothing when the host's runs."""
+        if not self.networkd_tree:
+            return ""
+        tree = self.networkd_tree
+        return ("mount -n --bind /run %(t)s/run && mount -n -t proc proc %(t)s/proc && mount -n --bind /dev %(t)s/dev && "
+                "mount -n --bind /sys %(t)s/sys && mount -n -o remount,bind,ro %(t)s/sys && "
+                "mount -n -t tmpfs tmpfs %(t)s/var/lib/systemd && ") % {"t": tree}
+
     def start_networkd(self):
-        self.networkd = self.enter(["env", "SYSTEMD_LOG_LEVEL=debug", "/lib/systemd/systemd-networkd"], "networkd.log")
+        command = ["chroot", self.networkd_tree, "/usr/lib/systemd/systemd-networkd"] if self.networkd_tree \
+            else ["/lib/systemd/systemd-networkd"]
+        self.networkd = self.enter(["env", "SYSTEMD_LOG_LEVEL=debug"] + command, "networkd.log")
         self.wait_for(lambda: "Enumeration completed" in self.networkd_log() or "lo: Link state is up-to-date" in self.networkd_log(),
                       10, "networkd start")
 

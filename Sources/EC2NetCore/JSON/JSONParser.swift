@@ -152,10 +152,20 @@ public struct JSONParser {
             offset = end + 1
             return text
         }
-        // Slow path: collect UTF-8 bytes, escapes decoded into them, validate once.
+        // Slow path: collect UTF-8 bytes, escapes decoded into them, validate once. Runs of
+        // plain bytes are copied whole: a metadata list is one string of lines joined by
+        // "\n", so most of a document's bytes sit between escapes.
         var raw: [UInt8] = []
         raw.reserveCapacity(end - offset + 16)
         while true {
+            var run = offset
+            while run < bytes.count, bytes[run] != UInt8(ascii: "\""), bytes[run] != UInt8(ascii: "\\"), bytes[run] >= 0x20 {
+                run += 1
+            }
+            if run > offset {
+                raw.append(contentsOf: bytes[offset..<run])
+                offset = run
+            }
             guard offset < bytes.count else { throw error("unterminated string") }
             let byte = bytes[offset]
             switch byte {

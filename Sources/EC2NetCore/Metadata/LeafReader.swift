@@ -4,11 +4,20 @@ struct LeafReader {
     let document: MetadataDocument
     /// The directory the keys are relative to.
     let base: [String]
+    /// The directory's members, looked up once: each leaf is then one dictionary lookup,
+    /// not a walk from the document's root.
+    private let members: [String: JSONValue]
+
+    init(document: MetadataDocument, base: [String]) throws(InputError) {
+        self.document = document
+        self.base = base
+        members = try document.directory(base)
+    }
 
     /// A single-valued key: the whole body must parse, so `1\n[Network]` is rejected
     /// rather than read as `1`.
     func single<T>(_ key: String, expected: String, _ convert: (String) -> T?) throws(InputError) -> T? {
-        guard let body = try document.body(base + [key]) else { return nil }
+        guard let body = try MetadataDocument.body(of: members[key], path: base + [key]) else { return nil }
         guard let value = convert(body) else {
             throw .invalidValue(path: (base + [key]).joined(separator: "/"), value: body, expected: expected)
         }
@@ -19,7 +28,7 @@ struct LeafReader {
     /// duplicates collapse, keeping first-seen order because the first entry is the
     /// DHCP-assigned one.
     func list<T: Comparable>(_ key: String, expected: String, _ convert: (Substring) -> T?) throws(InputError) -> [T] {
-        guard let body = try document.body(base + [key]) else { return [] }
+        guard let body = try MetadataDocument.body(of: members[key], path: base + [key]) else { return [] }
         // Split at newline bytes into substrings: splitting by Character, or a String per
         // line, costs several times more, and a 50-address list is the common case.
         var text = body

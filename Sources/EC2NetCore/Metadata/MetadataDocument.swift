@@ -66,21 +66,25 @@ public struct MetadataDocument: Equatable, Sendable {
     }
 
     /// The raw body of a leaf, or nil when absent.
-    func body(_ path: [String]) throws(InputError) -> String? {
-        switch try node(path) {
+    func body(_ path: [String]) throws(InputError) -> String? { try Self.body(of: try node(path), path: path) }
+
+    /// The raw body of a node already looked up (nil when absent); `path` names it in
+    /// errors, and is only built for one.
+    static func body(of node: JSONValue?, path: @autoclosure () -> [String]) throws(InputError) -> String? {
+        switch node {
         case nil: return nil
         case .string(let text)?: return text
         case .array(let elements)?:
             var lines: [String] = []
             for element in elements {
                 guard case .string(let line) = element else {
-                    throw .notAString(path: path.joined(separator: "/"), found: Self.kind(of: element) + " in a list")
+                    throw .notAString(path: path().joined(separator: "/"), found: Self.kind(of: element) + " in a list")
                 }
                 lines.append(line)
             }
             return lines.joined(separator: "\n")
-        case .object?: throw .notAValue(path: path.joined(separator: "/"))
-        case let other?: throw .notAString(path: path.joined(separator: "/"), found: Self.kind(of: other))
+        case .object?: throw .notAValue(path: path().joined(separator: "/"))
+        case let other?: throw .notAString(path: path().joined(separator: "/"), found: Self.kind(of: other))
         }
     }
 }

@@ -44,7 +44,7 @@ private func parseInterface(mac: MACAddress, key: String, document: MetadataDocu
     -> NetworkInterface
 {
     let base = MetadataPath.macs + [key]
-    let reader = LeafReader(document: document, base: base)
+    let reader = try LeafReader(document: document, base: base)
     var interface = NetworkInterface(mac: mac)
     interface.networkCard = try reader.single("network-card", expected: "a network card number 0–99") {
         parseDecimal($0, max: 99)
