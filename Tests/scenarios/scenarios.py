@@ -1,6 +1,6 @@
 """The scenarios run by Tests/scenarios/run: each a named check on the VPC of vpc.py,
 recording pass or fail with its message, so one failing scenario never hides the others."""
-import os, subprocess, threading, time
+import os, re, subprocess, threading, time
 
 from vpc import DNS_ANSWER, DNS_V6, ENI, REPO
 
@@ -69,6 +69,12 @@ def wait_configured(vpc, enis, seconds=20):
         vpc.wait_for(lambda: ("from %s lookup %d" % (eni.ipv4s[0], table)) in vpc.rules(), seconds, "%s rules" % eni.name)
         vpc.wait_for(lambda: "default via" in vpc.inst("ip route show table %d" % table).stdout, seconds,
                      "table %d default route" % table)
+
+
+def has_ra_default(vpc, table):
+    """True when the table has an IPv6 default route through a link-local gateway (from
+    RAs). networkd 257 installs it through a nexthop object: "default nhid N via fe80::…"."""
+    return re.search(r"^default (nhid \d+ )?via fe80", vpc.inst("ip -6 route show table %d" % table).stdout, re.M) is not None
 
 
 def reaches(vpc, role, target, what):
@@ -204,7 +210,7 @@ def s11_setup(vpc):
 def s12(vpc):
     vpc.wait_for(lambda: vpc.has_address("ens6", "2001:db8:0:2::20"), 20, "ens6 DHCPv6 address")
     vpc.wait_for(lambda: "from 2001:db8:0:2::20 lookup 10001" in vpc.rules("-6"), 10, "IPv6 rules")
-    vpc.wait_for(lambda: "default via fe80" in vpc.inst("ip -6 route show table 10001").stdout, 20, "IPv6 default route in table 10001")
+    vpc.wait_for(lambda: has_ra_default(vpc, 10001), 20, "IPv6 default route in table 10001")
     reaches(vpc, "r1", "2001:db8:0:2::20", "S12")
 
 
@@ -432,7 +438,7 @@ def wait_ipv6_configured(vpc, eni, seconds=20):
     for address in eni.ipv6s:
         vpc.wait_for(lambda: vpc.has_address(eni.name, address), seconds, "%s on %s" % (address, eni.name))
         vpc.wait_for(lambda: ("from %s lookup %d" % (address, table)) in vpc.rules("-6"), seconds, "rules for %s" % address)
-    vpc.wait_for(lambda: "default via fe80" in vpc.inst("ip -6 route show table %d" % table).stdout, seconds,
+    vpc.wait_for(lambda: has_ra_default(vpc, table), seconds,
                  "IPv6 default route in table %d" % table)
     try:
         vpc.wait_for(lambda: DNS_V6 in vpc.link_dns(eni.name), seconds, "the DNS server from DHCPv6 on %s" % eni.name)
