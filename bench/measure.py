@@ -40,26 +40,30 @@ def tmpfs_workdir(prefix):
     return tempfile.mkdtemp(prefix=prefix, dir=base)
 
 
-def run_rusage(argv, env=None):
-    """Runs argv once under GNU time: wall (monotonic), CPU (wait4 rusage of the run) and
-    peak RSS (GNU time's %M). A child forked from this Python process, or spawned with
-    vfork, would inherit this interpreter's page high-water mark in its ru_maxrss; GNU
-    time is a small C process, so its children report their own peak (plus at most the
-    ~2 MiB `/usr/bin/time true` shows)."""
-    rss_file = tempfile.mktemp(prefix="ec2-netgen-bench-rss-")
-    argv = ["/usr/bin/time", "-q", "-f", "%M", "-o", rss_file] + argv
+def run_process(argv, env=None):
+    """Runs argv once, spawned directly: wall (monotonic) and CPU (the wait4 rusage of that
+    process alone), stdout, stderr and status. The CPU numbers of the tables come from
+    here: under GNU time (run_rusage) the rusage also holds time's own start-up, about
+    2 ms of CPU on this machine, which would be added to both sides of every ratio."""
     start = time.perf_counter()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
-    # posix_spawn (vfork underneath): a fork of this Python process would charge the
-    # child for copying and tearing down the interpreter's page tables.
     pid = os.posix_spawn(argv[0], argv, env or os.environ, file_actions=[
         (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2),
         (os.POSIX_SPAWN_CLOSE, out_r), (os.POSIX_SPAWN_CLOSE, err_r)])
     os.close(out_w)
     os.close(err_w)
-    chunks = {out_r: [], err_r: []}
+    stdout, stderr = drain(out_r, err_r)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "stdout": stdout, "stderr": stderr,
+            "status": os.waitstatus_to_exitcode(status)}
+
+
+def drain(out_r, err_r):
+    """Reads two pipes to their ends; returns their text."""
     import selectors
+    chunks = {out_r: [], err_r: []}
     sel = selectors.DefaultSelector()
     sel.register(out_r, selectors.EVENT_READ)
     sel.register(err_r, selectors.EVENT_READ)
@@ -72,21 +76,37 @@ def run_rusage(argv, env=None):
                 open_fds -= 1
             else:
                 chunks[key.fd].append(data)
-    _, status, usage = os.wait4(pid, 0)
-    wall = time.perf_counter() - start
     os.close(out_r)
     os.close(err_r)
+    return b"".join(chunks[out_r]).decode(), b"".join(chunks[err_r]).decode()
+
+
+def run_rusage(argv, env=None):
+    """Runs argv once under GNU time, for its peak RSS (GNU time's %M); wall and CPU as
+    well, but that CPU includes time's own (see run_process). A child forked from this
+    Python process, or spawned with vfork, would inherit this interpreter's page
+    high-water mark in its ru_maxrss; GNU time is a small C process, so its children
+    report their own peak (plus at most the ~2 MiB `/usr/bin/time true` shows)."""
+    rss_file = tempfile.mktemp(prefix="ec2-netgen-bench-rss-")
+    argv = ["/usr/bin/time", "-q", "-f", "%M", "-o", rss_file] + argv
+    start = time.perf_counter()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    # posix_spawn (vfork underneath): a fork of this Python process would charge the
+    # child for copying and tearing down the interpreter's page tables.
+    pid = os.posix_spawn(argv[0], argv, env or os.environ, file_actions=[
+        (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2),
+        (os.POSIX_SPAWN_CLOSE, out_r), (os.POSIX_SPAWN_CLOSE, err_r)])
+    os.close(out_w)
+    os.close(err_w)
+    stdout, stderr = drain(out_r, err_r)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
     with open(rss_file) as f:
         rss = int(f.read().split()[-1])
     os.unlink(rss_file)
-    return {
-        "wall": wall,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "rss_kib": rss,
-        "stdout": b"".join(chunks[out_r]).decode(),
-        "stderr": b"".join(chunks[err_r]).decode(),
-        "status": os.waitstatus_to_exitcode(status),
-    }
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_kib": rss, "stdout": stdout, "stderr": stderr,
+            "status": os.waitstatus_to_exitcode(status)}
 
 
 def median(values):
