@@ -48,6 +48,8 @@ def run_process(argv, env=None):
     start = time.perf_counter()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
+    # posix_spawn (vfork underneath): a fork of this Python process would charge the
+    # child for copying and tearing down the interpreter's page tables.
     pid = os.posix_spawn(argv[0], argv, env or os.environ, file_actions=[
         (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2),
         (os.POSIX_SPAWN_CLOSE, out_r), (os.POSIX_SPAWN_CLOSE, err_r)])
@@ -88,25 +90,11 @@ def run_rusage(argv, env=None):
     high-water mark in its ru_maxrss; GNU time is a small C process, so its children
     report their own peak (plus at most the ~2 MiB `/usr/bin/time true` shows)."""
     rss_file = tempfile.mktemp(prefix="ec2-netgen-bench-rss-")
-    argv = ["/usr/bin/time", "-q", "-f", "%M", "-o", rss_file] + argv
-    start = time.perf_counter()
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    # posix_spawn (vfork underneath): a fork of this Python process would charge the
-    # child for copying and tearing down the interpreter's page tables.
-    pid = os.posix_spawn(argv[0], argv, env or os.environ, file_actions=[
-        (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2),
-        (os.POSIX_SPAWN_CLOSE, out_r), (os.POSIX_SPAWN_CLOSE, err_r)])
-    os.close(out_w)
-    os.close(err_w)
-    stdout, stderr = drain(out_r, err_r)
-    _, status, usage = os.wait4(pid, 0)
-    wall = time.perf_counter() - start
+    result = run_process(["/usr/bin/time", "-q", "-f", "%M", "-o", rss_file] + argv, env)
     with open(rss_file) as f:
-        rss = int(f.read().split()[-1])
+        result["rss_kib"] = int(f.read().split()[-1])
     os.unlink(rss_file)
-    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_kib": rss, "stdout": stdout, "stderr": stderr,
-            "status": os.waitstatus_to_exitcode(status)}
+    return result
 
 
 def median(values):
