@@ -262,8 +262,10 @@ class Suite:
         code, _, err = self.inst.sh("systemctl start ec2-netgen-refresh.service", check=False, timeout=120)
         result = self.inst.out("systemctl show -p Result --value ec2-netgen-refresh.service").strip()
         ipv6 = self.vpc.imds_families().get("ipv6", 0) - before
+        journal = "" if code == 0 else self.inst.out("journalctl -u ec2-netgen-refresh.service -n 8 --no-pager -o cat; "
+                                                      "ip -6 route get fd00:ec2::254; ip -6 addr show scope global")
         check(label, code == 0 and result == "success" and ipv6 > 0,
-              "exit %d, Result=%s, %d requests over IPv6 %s" % (code, result, ipv6, err.strip()[-200:]))
+              "exit %d, Result=%s, %d requests over IPv6 %s %s" % (code, result, ipv6, err.strip()[-200:], journal[-1500:]))
         self.inst.sh("rm -f /etc/ec2-netgen/ec2-netgen.conf")
 
     def reboot_without_imds(self):
