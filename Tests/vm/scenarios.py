@@ -19,7 +19,8 @@ from vm import ENI, Instance, TapVPC, run  # noqa: E402
 VIRTIO_RULE = 'SUBSYSTEM=="net", ACTION!="remove", DRIVERS=="virtio_net", ENV{EC2_NETGEN_NIC}="1"'
 RULE_PATH = "/etc/udev/rules.d/98-test-virtio-nic.rules"
 
-PRIMARY = ENI("e0", "02:00:00:00:01:01", 1, 0, ["10.0.1.10", "10.0.1.11"])
+# The primary is dual-stack: the refresh unit's IPv6 IMDS check needs an IPv6 route.
+PRIMARY = ENI("e0", "02:00:00:00:01:01", 1, 0, ["10.0.1.10", "10.0.1.11"], ["2001:db8:0:1::10"])
 SECOND = ENI("e1", "02:00:00:00:01:02", 2, 1, ["10.0.2.20", "10.0.2.21"])
 HOTPLUG = ENI("e2", "02:00:00:00:01:03", 3, 2, ["10.0.3.30", "10.0.3.31"])
 
