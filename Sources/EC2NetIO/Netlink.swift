@@ -28,6 +28,26 @@ public enum Netlink {
         }
     }
 
+    /// An address as the kernel reports it.
+    public struct Address: Equatable, Sendable {
+        public var address: IPAddress
+        public var prefixLength: Int
+        /// The link's ifindex.
+        public var interfaceIndex: Int
+        /// IFA_F_* flags.
+        public var flags: UInt32
+
+        public init(address: IPAddress, prefixLength: Int, interfaceIndex: Int, flags: UInt32 = 0) {
+            self.address = address
+            self.prefixLength = prefixLength
+            self.interfaceIndex = interfaceIndex
+            self.flags = flags
+        }
+
+        /// Duplicate address detection is still running (IFA_F_TENTATIVE).
+        public var isTentative: Bool { flags & UInt32(IFA_F_TENTATIVE) != 0 }
+    }
+
     /// The kernel's id of the main table.
     public static let mainTable = 254
 
@@ -41,9 +61,15 @@ public enum Netlink {
         try dump(type: UInt16(RTM_GETROUTE)).compactMap(NetlinkDump.route)
     }
 
+    /// Every address of both families, all links.
+    public static func addresses() throws(IOError) -> [Address] {
+        try dump(type: UInt16(RTM_GETADDR), headerSize: NetlinkDump.addressHeaderSize).compactMap(NetlinkDump.address)
+    }
+
     /// Sends one dump request (family AF_UNSPEC: both families) and returns every message
-    /// of the answer; the parse is NetlinkDump's.
-    private static func dump(type: UInt16) throws(IOError) -> [NetlinkDump.Message] {
+    /// of the answer; the parse is NetlinkDump's. The request always carries an rtmsg-sized
+    /// family header (zeros: no filter); `headerSize` is that of the answer's messages.
+    private static func dump(type: UInt16, headerSize: Int = NetlinkDump.familyHeaderSize) throws(IOError) -> [NetlinkDump.Message] {
         let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), NETLINK_ROUTE)
         guard fd >= 0 else { throw .netlink(operation: "socket", code: errno) }
         defer { close(fd) }
@@ -64,7 +90,7 @@ public enum Netlink {
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             guard count > 0 else { throw .netlink(operation: "recv", code: count < 0 ? errno : EIO) }
-            let (batch, done) = try NetlinkDump.messages(in: Array(buffer[0..<count]))
+            let (batch, done) = try NetlinkDump.messages(in: Array(buffer[0..<count]), familyHeaderSize: headerSize)
             messages += batch
             if done { return messages }
         }

@@ -7,7 +7,7 @@ import Glibc
 /// socket. Netlink.swift only sends the request and collects the bytes.
 public enum NetlinkDump {
     /// One message of a dump: its type, its family header (rtmsg or fib_rule_hdr, which
-    /// share their layout's first 12 bytes) and its attributes.
+    /// share their layout's first 12 bytes, or the 8-byte ifaddrmsg) and its attributes.
     public struct Message {
         public var type: UInt16
         public var header: [UInt8]
@@ -15,11 +15,13 @@ public enum NetlinkDump {
     }
 
     static let messageHeaderSize = MemoryLayout<nlmsghdr>.size
-    static let familyHeaderSize = MemoryLayout<rtmsg>.size
+    public static let familyHeaderSize = MemoryLayout<rtmsg>.size
+    public static let addressHeaderSize = MemoryLayout<ifaddrmsg>.size
 
     /// The messages in one buffer the kernel sent, and whether it ended the dump
     /// (`NLMSG_DONE`). A netlink error message becomes the error it reports.
-    public static func messages(in bytes: [UInt8]) throws(IOError) -> (messages: [Message], done: Bool) {
+    public static func messages(in bytes: [UInt8], familyHeaderSize: Int = familyHeaderSize) throws(IOError)
+        -> (messages: [Message], done: Bool) {
         var messages: [Message] = []
         var offset = 0
         while offset + messageHeaderSize <= bytes.count {
@@ -91,6 +93,28 @@ public enum NetlinkDump {
             }
         }
         return route
+    }
+
+    /// A `RTM_NEWADDR` message (read with `addressHeaderSize`); nil for another family or
+    /// message.
+    public static func address(_ message: Message) -> Netlink.Address? {
+        guard Int(message.type) == Int(RTM_NEWADDR), family(message.header[0]) != nil else { return nil }
+        // ifaddrmsg: family, prefixlen, flags (the low 8 bits), scope, index (u32)
+        var flags = UInt32(message.header[2])
+        var local: IPAddress?, peer: IPAddress?
+        for (type, value) in message.attributes {
+            switch type {
+            case UInt16(IFA_LOCAL): local = address(value)
+            case UInt16(IFA_ADDRESS): peer = address(value)
+            case UInt16(IFA_FLAGS): flags = u32(value)
+            default: break
+            }
+        }
+        // IFA_LOCAL is the link's own address where it differs from IFA_ADDRESS (a peer);
+        // IPv6 sends only IFA_ADDRESS.
+        guard let own = local ?? peer else { return nil }
+        return Netlink.Address(address: own, prefixLength: Int(message.header[1]),
+                               interfaceIndex: Int(u32(message.header[4..<8])), flags: flags)
     }
 
     private static func family(_ byte: UInt8) -> IPFamily? {

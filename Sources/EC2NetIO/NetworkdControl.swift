@@ -23,6 +23,12 @@ public final class NetworkdControl {
         try call("Reload") { _ in 0 }
     }
 
+    /// `ReconfigureLink(ifindex)`: networkd applies the link's `.network` again, even
+    /// though it did not change.
+    public func reconfigureLink(index: Int32) throws(IOError) {
+        try call("ReconfigureLink", append: { message in ec2netgen_bus_append_int32(message, index) })
+    }
+
     /// `DescribeLink(ifindex)`: networkd's JSON description of a link, which names the
     /// `.network` file it applied (`NetworkFile`).
     public func describeLink(index: Int32) throws(IOError) -> String {

@@ -24,6 +24,10 @@ public struct ApplyRequest {
     /// it runs before coldplug, whose `add` events apply the files anyway (and its sandbox
     /// keeps /sys read-only); it only has udevd re-read them before coldplug starts.
     public var retriggerLinks = true
+    /// How long after the reload to watch an IPv6-only ENI taken over from the DHCP
+    /// catch-all, and how long its addresses must stay (see DHCPv6Handover.swift).
+    public var handoverLimit: Duration = .seconds(8)
+    public var handoverSettle: Duration = .seconds(1)
 
     public init(source: MetadataSource, root: String, links: [Link], options: PlanOptions) {
         self.source = source
@@ -157,6 +161,11 @@ public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> App
     }
     if let trigger = effects.trigger {
         report.warnings += retrigger(sync, plan: plan, trigger: trigger, sendEvents: request.retriggerLinks)
+    }
+    // Last: it may watch a link for a second or two.
+    if report.reload == .reloaded, let networkd = effects.networkd, let kernel = effects.kernel {
+        report.warnings += confirmDHCPv6Handover(plan, sync: sync, links: request.links, networkd: networkd, kernel: kernel,
+                                                 limit: request.handoverLimit, settle: request.handoverSettle)
     }
     return report
 }

@@ -21,16 +21,24 @@ struct LiveNetworkd: NetworkdService {
     }
 
     func appliedNetworkFile(ifindex: Int) -> String? {
-        if let bus = try? NetworkdControl(), let description = try? bus.describeLink(index: Int32(ifindex)),
-           case .object(let fields)? = try? JSONParser.parse(Array(description.utf8)), let file = fields["NetworkFile"]?.string {
-            return file
-        }
+        if let file = describe(ifindex)?["NetworkFile"]?.string { return file }
         // networkd's state file, when the bus does not answer.
         guard let state = (try? FileIO.readTextIfPresent("/run/systemd/netif/links/\(ifindex)")).flatMap({ $0 }) else { return nil }
         for line in state.split(separator: "\n") where line.hasPrefix("NETWORK_FILE=") {
             return String(line.dropFirst("NETWORK_FILE=".count))
         }
         return nil
+    }
+
+    func setupState(ifindex: Int) -> String? { describe(ifindex)?["AdministrativeState"]?.string }
+
+    func reconfigure(ifindex: Int) throws(IOError) { try NetworkdControl().reconfigureLink(index: Int32(ifindex)) }
+
+    /// DescribeLink's JSON object; nil when networkd does not answer.
+    private func describe(_ ifindex: Int) -> [String: JSONValue]? {
+        guard let bus = try? NetworkdControl(), let description = try? bus.describeLink(index: Int32(ifindex)),
+              case .object(let fields)? = try? JSONParser.parse(Array(description.utf8)) else { return nil }
+        return fields
     }
 }
 
@@ -48,4 +56,5 @@ struct LiveJournal: EventLog {
 struct LiveKernel: KernelState {
     func rules() throws(IOError) -> [RoutingPolicyRule] { try Netlink.rules() }
     func routes() throws(IOError) -> [Netlink.Route] { try Netlink.routes() }
+    func addresses() throws(IOError) -> [Netlink.Address] { try Netlink.addresses() }
 }

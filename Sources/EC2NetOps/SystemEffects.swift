@@ -13,6 +13,11 @@ public protocol NetworkdService {
     func isRunning() -> Bool
     /// The `.network` file networkd applied to a link, or nil when it does not say.
     func appliedNetworkFile(ifindex: Int) -> String?
+    /// networkd's setup state of a link (`configuring`, `configured`, `failed`…), or nil
+    /// when it does not say.
+    func setupState(ifindex: Int) -> String?
+    /// `ReconfigureLink`: apply the link's `.network` again.
+    func reconfigure(ifindex: Int) throws(IOError)
 }
 
 /// What a reload did.
@@ -33,10 +38,11 @@ public protocol EventLog {
     func record(_ event: Journal.Event, priority: Int32, message: String, fields: [String: String])
 }
 
-/// The kernel's routing policy and routes, over rtnetlink.
+/// The kernel's routing policy, routes and addresses, over rtnetlink (read only).
 public protocol KernelState {
     func rules() throws(IOError) -> [RoutingPolicyRule]
     func routes() throws(IOError) -> [Netlink.Route]
+    func addresses() throws(IOError) -> [Netlink.Address]
 }
 
 /// The seams an operation may use; nil means "do not touch that part of the system".

@@ -41,6 +41,24 @@ struct NetlinkDumpTests {
         #expect(table.contains { $0.family == .ipv6 && $0.destination == IPPrefix("2001:db8:0:2::/64") })
     }
 
+    /// addresses-dump.hex: a veth v0 (ifindex 3) with 10.0.4.10/24, 2001:db8:0:4::10/128 in
+    /// duplicate address detection (dad_transmits 3), 2001:db8:0:4::11/128 added `nodad`,
+    /// and its link-local address, also tentative; its peer v1 (ifindex 2) has only its
+    /// tentative link-local address. Captured with the request ec2-netgen sends.
+    @Test("a captured address dump yields each address, its link and whether DAD still runs")
+    func addresses() throws {
+        let (messages, done) = try NetlinkDump.messages(in: Self.dump("addresses"), familyHeaderSize: NetlinkDump.addressHeaderSize)
+        #expect(done)
+        let addresses = messages.compactMap(NetlinkDump.address)
+        let byText = Dictionary(addresses.map { ("\($0.address)/\($0.prefixLength)", $0) }, uniquingKeysWith: { first, _ in first })
+        #expect(byText["10.0.4.10/24"]?.isTentative == false)
+        #expect(byText["2001:db8:0:4::10/128"]?.isTentative == true)
+        #expect(byText["2001:db8:0:4::11/128"]?.isTentative == false)
+        #expect(addresses.filter { $0.interfaceIndex == 3 }.count == 4, "\(addresses)")
+        #expect(addresses.filter { $0.interfaceIndex == 2 }.map { $0.address.description.hasPrefix("fe80:") } == [true], "\(addresses)")
+        #expect(addresses.count == 5 && addresses.filter(\.isTentative).count == 3, "\(addresses)")
+    }
+
     @Test("a truncated or lying message is an error, not a short list")
     func malformed() throws {
         var bytes = try Self.dump("rules")

@@ -9,12 +9,22 @@ final class RecordingNetworkd: NetworkdService {
     var reloads = 0
     var running = true
     var applied: [Int: String] = [:]
+    /// Setup state per ifindex; links not listed are "configured".
+    var states: [Int: String] = [:]
+    var reconfigured: [Int] = []
+    /// Runs on each reconfigure (a fake kernel puts addresses back).
+    var onReconfigure: (Int) -> Void = { _ in }
     func reload() throws(IOError) -> ReloadOutcome {
         reloads += 1
         return running ? .reloaded : .notRunning
     }
     func isRunning() -> Bool { running }
     func appliedNetworkFile(ifindex: Int) -> String? { applied[ifindex] }
+    func setupState(ifindex: Int) -> String? { states[ifindex] ?? "configured" }
+    func reconfigure(ifindex: Int) throws(IOError) {
+        reconfigured.append(ifindex)
+        onReconfigure(ifindex)
+    }
 }
 
 final class RecordingTrigger: LinkTrigger {
@@ -35,8 +45,23 @@ final class RecordingLog: EventLog {
 struct FakeKernel: KernelState {
     var ruleList: [RoutingPolicyRule]
     var routeList: [Netlink.Route]
+    var addressList: [Netlink.Address] = []
     func rules() throws(IOError) -> [RoutingPolicyRule] { ruleList }
     func routes() throws(IOError) -> [Netlink.Route] { routeList }
+    func addresses() throws(IOError) -> [Netlink.Address] { addressList }
+}
+
+/// A kernel whose addresses are set by the test; it counts its dumps.
+final class AddressKernel: KernelState {
+    var addressList: [Netlink.Address]
+    var dumps = 0
+    init(_ addresses: [Netlink.Address]) { addressList = addresses }
+    func rules() throws(IOError) -> [RoutingPolicyRule] { [] }
+    func routes() throws(IOError) -> [Netlink.Route] { [] }
+    func addresses() throws(IOError) -> [Netlink.Address] {
+        dumps += 1
+        return addressList
+    }
 }
 
 /// A udevd whose reload fails, as `udevadm control --reload` does when udevd is not running.
@@ -94,6 +119,67 @@ struct OperationsTests {
         let report = try apply(Self.request(root: root), effects: SystemEffects(trigger: trigger))
         #expect(report.sync.created.count == 7 && trigger.triggered == ["ens5", "ens6", "ens7"])
         #expect(report.warnings == ["udev: udevadm control --reload exited with 1 (the re-sent add events may still get the old .link; it applies at the link's next add event)"])
+    }
+
+    /// Golden case 06: ens6 (ifindex 3) is IPv6-only, so its file keeps DHCPv6 for DNS and
+    /// declares 2600:1f14:abc:d02::20 and ::21 static.
+    static func ipv6OnlyRequest(root: URL) throws -> ApplyRequest {
+        let input = TestSupport.repository.appendingPathComponent("Tests/Golden/06-ipv6-only/input")
+        let document = try MetadataDocument(bytes: Array(try Data(contentsOf: input.appendingPathComponent("metadata.json"))),
+                                            source: "metadata.json")
+        let links = try Link.parseList(Array(try Data(contentsOf: input.appendingPathComponent("links.json"))), source: "links.json")
+        var request = ApplyRequest(source: .document(document, source: "metadata.json"), root: root.path, links: links, options: PlanOptions())
+        request.handoverLimit = .milliseconds(400)
+        request.handoverSettle = .milliseconds(100)
+        return request
+    }
+
+    static func ens6(_ address: String) -> Netlink.Address {
+        Netlink.Address(address: IPAddress(address)!, prefixLength: 128, interfaceIndex: 3)
+    }
+
+    @Test("the reload that takes an IPv6-only ENI over from the catch-all: apply waits until its addresses stay, reconfigures nothing")
+    func handoverKept() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let request = try Self.ipv6OnlyRequest(root: root)
+        let networkd = RecordingNetworkd(), kernel = AddressKernel([Self.ens6("2600:1f14:abc:d02::20"), Self.ens6("2600:1f14:abc:d02::21")])
+        let report = try apply(request, effects: SystemEffects(networkd: networkd, kernel: kernel))
+        #expect(networkd.reconfigured.isEmpty && report.warnings.isEmpty, "\(report.warnings)")
+        #expect(kernel.dumps >= 2, "the addresses must be seen to stay, not only once")
+        // The file exists now: a later apply that changes it is a plain reload, not a hand-over.
+        let dumps = kernel.dumps
+        var later = request
+        guard case .document(let document, _, _) = request.source else { Issue.record("not a document"); return }
+        let text = String(decoding: document.serializedBytes(), as: UTF8.self)
+            .replacingOccurrences(of: "2600:1f14:abc:d02::21", with: "2600:1f14:abc:d02::21\\n2600:1f14:abc:d02::22")
+        later.source = .document(try MetadataDocument(bytes: Array(text.utf8), source: "metadata.json"), source: "metadata.json")
+        let second = try apply(later, effects: SystemEffects(networkd: networkd, kernel: kernel))
+        #expect(second.sync.updated.count == 1 && networkd.reloads == 2 && kernel.dumps == dumps, "\(second.sync)")
+    }
+
+    @Test("networkd drops the address during the hand-over (networkd 257): apply reconfigures that link once and says so")
+    func handoverRepaired() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let networkd = RecordingNetworkd(), kernel = AddressKernel([Self.ens6("2600:1f14:abc:d02::21")])
+        networkd.onReconfigure = { _ in kernel.addressList.append(Self.ens6("2600:1f14:abc:d02::20")) }
+        let report = try apply(Self.ipv6OnlyRequest(root: root), effects: SystemEffects(networkd: networkd, kernel: kernel))
+        #expect(networkd.reconfigured == [3])
+        #expect(report.warnings == ["networkd dropped 2600:1f14:abc:d02::20 from ens6 while taking the link over from the DHCP catch-all "
+            + "(networkd 257 files it under the old DHCPv6 lease); asked it to reconfigure ens6"])
+    }
+
+    @Test("a link still configuring is waited for, not reconfigured; an address still missing at the limit is named")
+    func handoverLimit() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let networkd = RecordingNetworkd(), kernel = AddressKernel([Self.ens6("2600:1f14:abc:d02::21")])
+        networkd.states[3] = "configuring"
+        let report = try apply(Self.ipv6OnlyRequest(root: root), effects: SystemEffects(networkd: networkd, kernel: kernel))
+        #expect(networkd.reconfigured.isEmpty)
+        #expect(report.warnings == ["2600:1f14:abc:d02::20 still not on ens6 0.4 seconds after the reload; "
+            + "`networkctl reconfigure ens6` applies it again"])
     }
 
     @Test("apply with SystemEffects.none writes the files and touches nothing else")
