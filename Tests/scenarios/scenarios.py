@@ -77,12 +77,23 @@ def has_ra_default(vpc, table):
     return re.search(r"^default (nhid \d+ )?via fe80", vpc.inst("ip -6 route show table %d" % table).stdout, re.M) is not None
 
 
-def reaches(vpc, role, target, what):
+def reaches(vpc, role, target, what, last_try=True):
+    """Every ping answered and nothing dropped by the source/destination check. With
+    last_try=False a failure returns False instead of failing the check."""
     before = vpc.drops()
     sent, received = vpc.ping(role, target, count=3, interval=0.2)
     dropped = {k: v - before.get(k, 0) for k, v in vpc.drops().items() if v != before.get(k, 0)}
+    if not last_try and (received != sent or dropped):
+        return False
+    if received != sent or dropped:
+        # What the instance routes with right after the loss, to tell a missing route from a rule.
+        family = "-6" if ":" in target else "-4"
+        state = vpc.inst("ip %s rule; ip %s route show table all | grep -v '^local\\|^multicast\\|^anycast\\|fe80::/64'; ip %s neigh"
+                         % (family, family, family), check=False).stdout
+        print("     state after %s -> %s (ping ended %s):\n%s" % (role, target, time.strftime("%H:%M:%S"), "\n".join("       " + line for line in state.splitlines())), flush=True)
     expect(received == sent, "%s: %s -> %s: %d of %d replies; source/dest check dropped %s" % (what, role, target, received, sent, dropped or "nothing"))
     expect(not dropped, "%s: replies arrived but the source/dest check dropped %s" % (what, dropped))
+    return True
 
 
 @check("control", "without ec2-netgen files, S1 fails with drops counted (the check detects asymmetric routing)")
@@ -545,10 +556,19 @@ def v6_first_apply(vpc):
 
 @check("V6-replies", "IPv6-only instance: replies from every IPv6 address of both ENIs, to the subnet and the internet")
 def v6_replies(vpc):
+    # Right after the hand-over, networkd 257 has been seen to send one address's replies
+    # to the internet through the other ENI for about 1.6 s (1 run in 10, docs/decisions.md):
+    # each pair must answer within 5 s, and a late one is reported.
+    late = []
     for eni in [V6_PRIMARY, V6_SECOND]:
         for address in eni.ipv6s:
-            reaches(vpc, "r1", address, "from r1")
-            reaches(vpc, "inet", address, "from the internet")
+            for role, what in [("r1", "from r1"), ("inet", "from the internet")]:
+                started = time.time()
+                while not reaches(vpc, role, address, what, last_try=time.time() - started > 5):
+                    time.sleep(0.5)
+                if time.time() - started > 1:
+                    late.append("%s -> %s answered after %.1f s" % (role, address, time.time() - started))
+    return "; ".join(late) if late else None
 
 
 @check("V6-dns", "IPv6-only instance: the primary resolves names through the DNS server DHCPv6 gave")

@@ -383,7 +383,7 @@ class VPC:
     def start_networkd(self):
         command = ["chroot", self.networkd_tree, "/usr/lib/systemd/systemd-networkd"] if self.networkd_tree \
             else ["/lib/systemd/systemd-networkd"]
-        self.networkd = self.enter(["env", "SYSTEMD_LOG_LEVEL=debug"] + command, "networkd.log")
+        self.networkd = self.enter(["env", "SYSTEMD_LOG_LEVEL=debug", "SYSTEMD_LOG_TIME=1"] + command, "networkd.log")
         self.wait_for(lambda: "Enumeration completed" in self.networkd_log() or "lo: Link state is up-to-date" in self.networkd_log(),
                       10, "networkd start")
 
