@@ -556,15 +556,15 @@ def v6_first_apply(vpc):
 
 @check("V6-replies", "IPv6-only instance: replies from every IPv6 address of both ENIs, to the subnet and the internet")
 def v6_replies(vpc):
-    # Right after the hand-over, networkd 257 has been seen to send one address's replies
-    # to the internet through the other ENI for about 1.6 s (1 run in 10, docs/decisions.md):
-    # each pair must answer within 5 s, and a late one is reported.
+    # Right after the hand-over, networkd 257 has been seen to send one address's echo
+    # replies to the internet through the other ENI for up to about 6 s (3 runs in 16,
+    # docs/decisions.md): each pair must answer within 10 s, and a late one is reported.
     late = []
     for eni in [V6_PRIMARY, V6_SECOND]:
         for address in eni.ipv6s:
             for role, what in [("r1", "from r1"), ("inet", "from the internet")]:
                 started = time.time()
-                while not reaches(vpc, role, address, what, last_try=time.time() - started > 5):
+                while not reaches(vpc, role, address, what, last_try=time.time() - started > 10):
                     time.sleep(0.5)
                 if time.time() - started > 1:
                     late.append("%s -> %s answered after %.1f s" % (role, address, time.time() - started))
