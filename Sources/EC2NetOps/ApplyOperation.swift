@@ -119,18 +119,9 @@ public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> App
     var options = request.options
     options.includeAbsentLinks = request.includeAbsentLinks
     let plan = try EC2NetCore.plan(instance, links: request.links, options: options)
-    // An ENI whose metadata looks mid-attach keeps the files it has: IMDS lag must not
-    // take an ENI's routing away.
-    var preserve: Set<String> = []
-    for skipped in plan.skipped {
-        if case .incomplete = skipped.reason {
-            preserve.insert(Artifact.networkFileName(for: skipped.mac))
-            preserve.insert(Artifact.linkFileName(for: skipped.mac))
-        }
-    }
     let directory = ManagedDirectory(root: root)
     let diff = request.reportDiff ? pendingChanges(plan, root: root) : nil
-    let sync = try directory.sync(render(plan), preserve: preserve)
+    let sync = try directory.sync(render(plan), preserve: plan.keptFileNames)
     // The cache is written only after the files: it must never describe a state the files
     // do not have yet, and a failed read never reaches this line. A document the operator
     // gave is recorded for `status`, not cached for the next boot.

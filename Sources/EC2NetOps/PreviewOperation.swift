@@ -39,16 +39,9 @@ public func pendingChanges(_ plan: Plan, root: String, onlyRendered: Bool = fals
     let directory = ManagedDirectory(root: root)
     var wanted: [String: String] = [:]
     for artifact in render(plan) { wanted[artifact.name] = artifact.contents }
-    var kept: Set<String> = []
-    for skipped in plan.skipped {
-        if case .incomplete = skipped.reason {
-            kept.insert(Artifact.networkFileName(for: skipped.mac))
-            kept.insert(Artifact.linkFileName(for: skipped.mac))
-        }
-    }
     let onDisk = onlyRendered ? [] : Set((try? directory.managedFiles()) ?? [])
     var text = ""
-    for name in Set(wanted.keys).union(onDisk.subtracting(kept)).sorted() {
+    for name in Set(wanted.keys).union(onDisk.subtracting(plan.keptFileNames)).sorted() {
         let path = directory.path + "/" + name
         let current = (try? FileIO.readTextIfPresent(path)).flatMap { $0 }
         text += UnifiedDiff.make(old: current, new: wanted[name], oldName: path, newName: path)

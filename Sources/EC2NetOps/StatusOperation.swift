@@ -87,7 +87,7 @@ public func status(_ request: StatusRequest, effects: SystemEffects) -> StatusRe
         let problem = "\(path) is \(onDisk == nil ? "missing" : "not what ec2-netgen wrote"): run `ec2-netgen apply`"
         if let mac = owner[artifact.name] { fileProblems[mac, default: []].append(problem) } else { report.problems.append(problem) }
     }
-    let kept = Set(plan.skipped.flatMap { [Artifact.networkFileName(for: $0.mac), Artifact.linkFileName(for: $0.mac)] })
+    let kept = plan.keptFileNames
     for name in ((try? directory.managedFiles()) ?? []) where !expected.contains(name) && !kept.contains(name) {
         report.problems.append("\(directory.path)/\(name) belongs to no configured ENI: run `ec2-netgen apply`")
     }

@@ -217,6 +217,25 @@ struct OperationsTests {
         #expect(json.contains("\"schema\": 1") && json.contains("\"in-sync\": false"))
     }
 
+    @Test("status: a detached ENI's leftover file is a problem, as apply removes it")
+    func detachedENIsFileIsUnexpected() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let request = try Self.request(root: root)
+        _ = try apply(request, effects: .none)
+        let attached = request.links.filter { $0.name != "ens6" }
+        let report = status(StatusRequest(root: root.path, links: attached, options: PlanOptions()), effects: .none)
+        #expect(!report.inSync)
+        #expect(report.problems.contains { $0.contains("05-ec2-netgen-020000000002.network belongs to no configured ENI") },
+                "\(report.problems)")
+        // apply agrees: the same file goes.
+        var detached = request
+        detached.links = attached
+        _ = try apply(detached, effects: .none)
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("run/systemd/network/05-ec2-netgen-020000000002.network").path))
+        #expect(status(StatusRequest(root: root.path, links: attached, options: PlanOptions()), effects: .none).inSync)
+    }
+
     @Test("status: links that match no ENI of the metadata are not in sync (nothing was checked)")
     func noMatchingLinks() throws {
         let root = try TestSupport.temporaryDirectory()
