@@ -461,10 +461,10 @@ def wait_ipv6_configured(vpc, eni, seconds=20):
 def check_ipv6_refresh(vpc, eni, added):
     """A third address appears in IMDS; the timer's apply adds it while a host in the
     ENI's subnet (r4) and one beyond the gateway (r1) ping the others every 50 ms. The
-    addresses stay (no reply lost to r4) and DNS is known and answers afterwards. Replies
-    beyond the gateway measure the RA routes: networkd 252 deletes a reconfigured link's
-    RA-learned routes until the next RA (docs/decisions.md); they must be back within the
-    window."""
+    addresses stay (no reply lost to r4) and DNS is known and answers afterwards. No reply
+    beyond the gateway may be lost either: that measures the RA routes, which a reconfigure
+    deletes until the next RA on some networkd versions (docs/decisions.md). That loss is
+    asserted last, so the rest is checked whatever it is."""
     before = list(eni.ipv6s)
     eni.ipv6s.append(added)
     vpc.write_srcdst()
@@ -486,14 +486,13 @@ def check_ipv6_refresh(vpc, eni, added):
     expect(result.returncode == 0 and "updated" in result.stdout, "refresh failed or changed nothing: %s%s" % (result.stdout, result.stderr))
     lost = {key: sent - received for key, (sent, received) in results.items()}
     expect(all(lost[key] == 0 for key in lost if key[0] == "r4"), "the subnet's host lost replies during the refresh: %s" % lost)
-    expect(all(lost[key] <= 40 for key in lost), "replies beyond the gateway did not come back within 3 s: %s" % lost)
     wait_ipv6_configured(vpc, eni)
     reaches(vpc, "r1", added, "the added address")
     answer = vpc.resolve(DNS_V6, eni.ipv6s[0])
     expect(answer == DNS_ANSWER, "DNS after the refresh: %s" % answer)
-    return "lost during refresh: %s; DNS server %s right after the reload" % (
-        ", ".join("%s->%s %d/%d" % (role, t, lost[(role, t)], results[(role, t)][0]) for role, t in sorted(results)),
-        "kept" if dns_right_after else "re-learned")
+    losses = ", ".join("%s->%s %d/%d" % (role, t, lost[(role, t)], results[(role, t)][0]) for role, t in sorted(results))
+    expect(all(lost[key] == 0 for key in lost), "replies beyond the gateway were lost during the refresh: %s" % losses)
+    return "lost during refresh: %s; DNS server %s right after the reload" % (losses, "kept" if dns_right_after else "re-learned")
 
 
 @check("S16", "IPv6-only secondary ENI: DNS from DHCPv6 kept, replies from every IPv6 address, a refresh loses no ping")
@@ -556,19 +555,13 @@ def v6_first_apply(vpc):
 
 @check("V6-replies", "IPv6-only instance: replies from every IPv6 address of both ENIs, to the subnet and the internet")
 def v6_replies(vpc):
-    # Right after the hand-over, networkd 257 has been seen to send one address's echo
-    # replies to the internet through the other ENI for up to about 6 s (3 runs in 16,
-    # docs/decisions.md): each pair must answer within 10 s, and a late one is reported.
-    late = []
+    # Every address answers within 1 s of the first try: a longer pause is an outage.
     for eni in [V6_PRIMARY, V6_SECOND]:
         for address in eni.ipv6s:
             for role, what in [("r1", "from r1"), ("inet", "from the internet")]:
                 started = time.time()
-                while not reaches(vpc, role, address, what, last_try=time.time() - started > 10):
-                    time.sleep(0.5)
-                if time.time() - started > 1:
-                    late.append("%s -> %s answered after %.1f s" % (role, address, time.time() - started))
-    return "; ".join(late) if late else None
+                while not reaches(vpc, role, address, what, last_try=time.time() - started > 1):
+                    time.sleep(0.1)
 
 
 @check("V6-dns", "IPv6-only instance: the primary resolves names through the DNS server DHCPv6 gave")
