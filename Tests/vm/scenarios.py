@@ -193,10 +193,16 @@ class Suite:
         since_add = first_reply - (offset + float(match.group(1))) if match else None
         numbers.append("%s: device_add -> first reply %.1f s; udev add (rename) -> first reply %s s" %
                        (label, first_reply - added, "%.1f" % since_add if since_add is not None else "?"))
-        journal = self.inst.out(since + "ec2-netgen@%s.service" % name)
         # The refresh timer (about every 60 s) may write the new ENI's files between the
-        # attach and the udev-started unit; that unit then finds them up to date.
-        by_refresh = configured in self.inst.out(since + "ec2-netgen-refresh.service")
+        # attach and the udev-started unit; that unit then finds them up to date. The first
+        # reply can come before journald has the unit's lines (TCG), so the journal is read
+        # again until they are there, for at most 10 s; the attach's timing is measured above.
+        for _ in range(20):
+            journal = self.inst.out(since + "ec2-netgen@%s.service" % name)
+            by_refresh = configured in self.inst.out(since + "ec2-netgen-refresh.service")
+            if configured in journal or (by_refresh and "no change" in journal):
+                break
+            time.sleep(0.5)
         check("%s: udev started ec2-netgen@%s.service (journal)" % (label, name),
               configured in journal or (by_refresh and "no change" in journal),
               "%s (refresh timer configured it meanwhile: %s)" % (journal[-300:], by_refresh))
