@@ -63,7 +63,7 @@ struct ApplyArguments: Equatable {
             return (.document(given.document, source: inputs.metadata ?? "", bytes: given.bytes), nil)
         }
         if cached { return (.cache, nil) }
-        let client = try imds.client(settings: options.service, root: root, links: links)
+        let client = try imds.client(settings: options.service, imdsNetworking: options.imdsNetworking, root: root, links: links)
         guard let waitFor else { return (.imds(client, attached: nil), nil) }
         guard let link = links.first(where: { $0.name == waitFor }) else { throw Failure.runtime("--wait-for: no link named \(waitFor)") }
         return try waitSource(client, link: link, timeoutSeconds: waitTimeoutSeconds, root: root)

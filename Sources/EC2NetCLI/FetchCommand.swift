@@ -19,7 +19,7 @@ struct FetchCommand: ParsableCommand {
 
     func run() throws {
         let start = ContinuousClock.now
-        let client = try imds.values.client()
+        let client = try imds.values.client(imdsNetworking: SystemdIMDSState.read(root: "/"))
         let document = try client.fetchDocument()
         let text = document.serialized()
         if let output {

@@ -23,7 +23,8 @@ struct IMDSAccess: Equatable {
 
     /// A client for the configured endpoint: the flag, else the AWS SDK variables, else
     /// `[IMDS]` of the configuration files; paced and spread as `prepare` decides.
-    func client(settings: ServiceSettings = ServiceSettings(), root: String = "/", links: [Link] = []) throws -> IMDSClient {
+    func client(settings: ServiceSettings = ServiceSettings(), imdsNetworking: IMDSNetworking, root: String = "/",
+                links: [Link] = []) throws -> IMDSClient {
         var environment: [String: String] = [:]
         for name in ["AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"] {
             if let value = getenv(name) { environment[name] = String(cString: value) }
@@ -36,6 +37,7 @@ struct IMDSAccess: Equatable {
         }
         var configuration = try IMDSConfiguration.resolve(override: endpoint, environment: environment)
         configuration.deadlineSeconds = deadlineSeconds
-        return IMDSClient(configuration: prepare(configuration, root: root, links: links, settings: settings))
+        return IMDSClient(configuration: prepare(configuration, root: root, links: links, settings: settings,
+                                                    imdsNetworking: imdsNetworking))
     }
 }

@@ -36,7 +36,7 @@ struct PlanCommand: ParsableCommand {
         let (options, _) = try inputs.loadOptions(root: "/")
         let links = try inputs.loadLinks(root: "/")
         let source: MetadataSource = try inputs.document().map { .document($0.document, source: inputs.metadata ?? "") }
-            ?? .imds(try imds.values.client(settings: options.service, links: links), attached: nil)
+            ?? .imds(try imds.values.client(settings: options.service, imdsNetworking: options.imdsNetworking, links: links), attached: nil)
         let whole = try preview(source: source, links: links, options: options)
         guard let plan = eni.map(whole.only) ?? whole else { throw Failure.usage("no configured ENI is named \(eni ?? "")") }
         if diff {

@@ -22,6 +22,12 @@ public final class HTTPConnection {
         didSet { if interfaceName != oldValue { closeSocket() } }
     }
 
+    /// SO_MARK for the socket, or nil. Setting it needs CAP_NET_ADMIN; without it the
+    /// socket goes unmarked (and where IMDS is locked, is refused as any other).
+    public var firewallMark: UInt32? {
+        didSet { if firewallMark != oldValue { closeSocket() } }
+    }
+
     private var fd: Int32 = -1
     private var buffer: [UInt8] = []
 
@@ -81,6 +87,9 @@ public final class HTTPConnection {
                 closeSocket()
                 throw .bindToDevice(interface: interfaceName, code: code, message: errnoText(code))
             }
+        }
+        if var mark = firewallMark {
+            _ = setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, socklen_t(MemoryLayout<UInt32>.size))
         }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))

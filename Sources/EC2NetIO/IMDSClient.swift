@@ -69,6 +69,7 @@ public final class IMDSClient: Sendable {
         connection.connectTimeoutMilliseconds = configuration.connectTimeoutMilliseconds
         connection.readTimeoutMilliseconds = configuration.readTimeoutMilliseconds
         connection.bodyLimit = configuration.bodyLimit
+        connection.firewallMark = configuration.firewallMark
         return connection
     }
 

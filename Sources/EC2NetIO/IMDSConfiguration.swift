@@ -41,6 +41,10 @@ public struct IMDSConfiguration: Sendable {
     /// packet leaves): the IPv6 endpoint, for an instance without IPv4. Set only when
     /// nothing chose the endpoint (no flag, no AWS SDK variable, no `[IMDS]` setting).
     public var fallbackEndpoint: HTTPEndpoint?
+    /// SO_MARK of every request's socket: systemd-imdsd's mark where systemd-imds sets up
+    /// IMDS networking, so ec2-netgen reaches IMDS through the daemon's table and past
+    /// its lock, as the daemon does (IMDSNetworking).
+    public var firewallMark: UInt32?
     /// Session token lifetime asked for.
     public var tokenTTLSeconds = 21600
     /// Largest body accepted; IMDS values are a few KiB at most.

@@ -93,7 +93,10 @@ public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> App
         inputBytes = bytes
         instance = try parse(given)
     case .cache:
-        guard let bytes = try cache.load() else { throw ApplyError.noCache(path: cache.path) }
+        guard let bytes = try cache.load() else {
+            guard request.includeAbsentLinks else { throw ApplyError.noCache(path: cache.path) }
+            return try applyFirstBoot(request, effects: effects)
+        }
         inputBytes = bytes
         document = try MetadataDocument(bytes: bytes, source: cache.path)
         instance = try parse(document)
@@ -157,6 +160,27 @@ public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> App
     if report.reload == .reloaded, let networkd = effects.networkd, let kernel = effects.kernel {
         report.warnings += confirmDHCPv6Handover(plan, sync: sync, links: request.links, networkd: networkd, kernel: kernel,
                                                  limit: request.handoverLimit, settle: request.handoverSettle)
+    }
+    return report
+}
+
+/// The boot path before any live apply (first boot): no ENI is known, so the shipped
+/// catch-all configures them, and only what belongs to the host is written (the catch-all
+/// carrying systemd-imds's lock, IMDSNetworking). Nothing is removed: without metadata
+/// no file can be judged stale.
+func applyFirstBoot(_ request: ApplyRequest, effects: SystemEffects) throws -> ApplyReport {
+    var plan = Plan(instanceID: nil, interfaces: [], mainRules: [], skipped: [])
+    plan.imdsNetworking = request.options.imdsNetworking
+    let directory = ManagedDirectory(root: request.root)
+    let sync = try directory.sync(render(plan), preserve: Set(try directory.managedFiles()))
+    var report = ApplyReport(plan: plan, sync: sync, directory: directory.path)
+    report.warnings += request.configurationProblems.map { "ignoring \($0)" }
+    if sync.changed, let networkd = effects.networkd {
+        do {
+            report.reload = try networkd.reload()
+        } catch {
+            throw ApplyError.reloadFailed(error)
+        }
     }
     return report
 }

@@ -5,9 +5,12 @@ import EC2NetIO
 /// How this machine's IMDS traffic is spread and paced (docs/decisions.md, "Staying inside
 /// EC2's IMDS budget"): budgets shared under `root`, every ENI link a candidate for
 /// default-route requests, the primary's link (named by the cache) for requests about no
-/// one ENI, per-ENI sources unless the configuration turns them off.
-public func prepare(_ base: IMDSConfiguration, root: String, links: [Link], settings: ServiceSettings) -> IMDSConfiguration {
+/// one ENI, per-ENI sources unless the configuration turns them off, and systemd-imdsd's
+/// mark where systemd-imds sets up IMDS networking.
+public func prepare(_ base: IMDSConfiguration, root: String, links: [Link], settings: ServiceSettings,
+                    imdsNetworking: IMDSNetworking) -> IMDSConfiguration {
     var configuration = base
+    if imdsNetworking != .off { configuration.firewallMark = RoutingNumbers.imdsMark }
     configuration.budgetDirectory = root.trimmingSlashForRoot + "/run/ec2-netgen"
     configuration.sendFromOwnENI = configuration.sendFromOwnENI && settings.sendFromOwnInterface
     let enaLinks = links.filter { Link.enaDrivers.contains($0.driver) }

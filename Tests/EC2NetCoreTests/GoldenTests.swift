@@ -47,6 +47,7 @@ struct GoldenTests {
         }
         let flags = (try? String(contentsOf: input.appendingPathComponent("options"), encoding: .utf8)) ?? ""
         options.includeAbsentLinks = flags.contains("boot")
+        for mode in IMDSNetworking.allCases where flags.contains("systemd-imds=\(mode)") { options.imdsNetworking = mode }
 
         let errorURL = base.appendingPathComponent("expected-error")
         if let expectedError = try? String(contentsOf: errorURL, encoding: .utf8) {

@@ -1,4 +1,5 @@
 import EC2NetCore
+import EC2NetFS
 import EC2NetIO
 import EC2NetOps
 import Foundation
@@ -109,6 +110,33 @@ struct OperationsTests {
         request.retriggerLinks = false
         let report = try apply(request, effects: SystemEffects(trigger: trigger))
         #expect(trigger.calls == ["reload"] && report.warnings.isEmpty)
+    }
+
+    @Test("first boot (no cache): on a locked systemd-imds host only the catch-all is written, nothing removed; else nothing")
+    func firstBootWithoutCache() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        var request = try Self.request(root: root)
+        request.source = .cache
+        #expect(throws: ApplyError.self, "a hand-run --cached without a cache still says so") {
+            try apply(request, effects: .none)
+        }
+        request.includeAbsentLinks = true
+        let off = try apply(request, effects: .none)
+        #expect(!off.sync.changed && off.plan.interfaces.isEmpty)
+        // A file of an earlier run stays: without metadata nothing is known to be stale.
+        let directory = ManagedDirectory(root: root.path)
+        let earlier = Artifact(name: Artifact.networkFileName(for: MACAddress("02:00:00:00:00:09")!),
+                               contents: Artifact.headerLine + "\n[Match]\nName=ens9\n")
+        _ = try directory.sync([earlier])
+        request.options.imdsNetworking = .locked
+        let networkd = RecordingNetworkd()
+        let locked = try apply(request, effects: SystemEffects(networkd: networkd))
+        #expect(locked.sync.created == [Artifact.catchAllName] && locked.sync.removed.isEmpty)
+        #expect(try directory.managedFiles().sorted() == [earlier.name, Artifact.catchAllName].sorted())
+        #expect(networkd.reloads == 1)
+        let written = try String(contentsOfFile: directory.path + "/" + Artifact.catchAllName, encoding: .utf8)
+        #expect(written.contains("Type=prohibit"))
     }
 
     @Test("a udevd that cannot reload costs at most the altnames: a warning that says so, and the events still go out")

@@ -347,7 +347,9 @@ class VPC:
         for sub in ["run/systemd/network", "run/systemd/networkd.conf.d", "run/dbus", "var/lib/ec2-netgen"]:
             os.makedirs(os.path.join(root, sub), exist_ok=True)
         os.chmod(os.path.join(root, "run"), 0o755)
-        with open(os.path.join(root, "run/systemd/network/80-ec2-netgen-default.network"), "w") as f:
+        # The shipped catch-all under another name: ec2-netgen owns the name
+        # 80-ec2-netgen-default.network in /run (its systemd-imds variant) and removes it there.
+        with open(os.path.join(root, "run/systemd/network/81-scenario-catch-all.network"), "w") as f:
             f.write(default_network)
         with open(os.path.join(root, "run/systemd/networkd.conf.d/ec2-netgen.conf"), "w") as f:
             f.write(drop_in)

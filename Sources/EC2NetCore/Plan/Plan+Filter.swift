@@ -5,6 +5,8 @@ extension Plan {
     public func only(_ name: String) -> Plan? {
         let chosen = interfaces.filter { $0.linkName == name || $0.interfaceID == name || MACAddress(name) == $0.mac }
         guard !chosen.isEmpty else { return nil }
-        return Plan(instanceID: instanceID, interfaces: chosen, mainRules: mainRules, skipped: [])
+        var result = Plan(instanceID: instanceID, interfaces: chosen, mainRules: mainRules, skipped: [])
+        result.imdsNetworking = imdsNetworking
+        return result
     }
 }

@@ -15,6 +15,8 @@ extension Plan {
             }),
         ]
         if let instanceID { root["instance-id"] = .string(instanceID) }
+        // Absent means off: the plan of a host without systemd-imds is unchanged.
+        if imdsNetworking != .off { root["systemd-imds-networking"] = .string(imdsNetworking.rawValue) }
         return .object(root)
     }
 }

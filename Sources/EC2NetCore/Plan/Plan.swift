@@ -10,6 +10,8 @@ public struct Plan: Equatable, Sendable {
     public var mainRules: [RoutingPolicyRule]
     /// ENIs that get no files, with the reason.
     public var skipped: [SkippedInterface]
+    /// systemd-imds's IMDS networking, carried into every `.network` (IMDSNetworking).
+    public var imdsNetworking: IMDSNetworking = .off
 
     /// Creates a plan.
     public init(instanceID: String?, interfaces: [InterfacePlan], mainRules: [RoutingPolicyRule],

@@ -12,6 +12,9 @@ public struct PlanOptions: Equatable, Sendable {
     /// `apply --boot`: render every ENI of the metadata whether or not its link exists
     /// yet (links appear only during udev coldplug, after the boot service ran).
     public var includeAbsentLinks = false
+    /// systemd-imds's IMDS networking on this host, which every `.network` ec2-netgen
+    /// writes must carry (read from the host with the configuration files).
+    public var imdsNetworking = IMDSNetworking.off
     /// Settings of the same configuration files that are not about the plan (IMDS
     /// endpoint, refresh interval); carried here so one parser reads one file format.
     public var service = ServiceSettings()

@@ -34,7 +34,9 @@ public func plan(_ instance: Instance, links: [Link], options: PlanOptions) thro
         RoutingPolicyRule(from: nil, family: $0, table: nil, priority: RoutingNumbers.mainRulePriority,
                           suppressPrefixLength: 0)
     }
-    return Plan(instanceID: instance.instanceID, interfaces: planned, mainRules: mainRules, skipped: skipped)
+    var result = Plan(instanceID: instance.instanceID, interfaces: planned, mainRules: mainRules, skipped: skipped)
+    result.imdsNetworking = options.imdsNetworking
+    return result
 }
 
 /// The link carrying an ENI. A VLAN or bond can share the ENI's MAC: prefer an ENA-family

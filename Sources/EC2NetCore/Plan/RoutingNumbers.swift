@@ -16,3 +16,16 @@ public enum RoutingNumbers {
     /// card 28 on, so those ENIs' internet replies took the main table (docs/design.md).
     public static func defaultRulePriority(card: Int, device: Int) -> Int { 21000 + 100 * card + device }
 }
+
+extension RoutingNumbers {
+    /// systemd-imdsd's firewall mark and table (`0x7FFF0815`, the same number): its
+    /// marked sockets look up this table, which routes only to IMDS. ec2-netgen's own
+    /// IMDS client marks its sockets too where systemd-imds runs (IMDSNetworking).
+    public static let imdsMark: UInt32 = 0x7FFF_0815
+    /// `imdsMark` as systemd-imdsd spells it in its file.
+    public static let imdsTable = "0x" + String(imdsMark, radix: 16, uppercase: true)
+    /// The rule `fwmark 0x7FFF0815 lookup 0x7FFF0815`, before the first band so a marked
+    /// socket bound to an ENI's address still reaches IMDS. systemd-imdsd's own file
+    /// gives it no priority, so the kernel would number it after whatever rules exist.
+    public static let imdsRulePriority = 9000
+}

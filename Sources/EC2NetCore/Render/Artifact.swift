@@ -49,8 +49,13 @@ public struct Artifact: Equatable, Sendable {
     /// The loopback `.network` holding the main-table rules.
     public static let loopbackName = namePrefix + "loopback.network"
 
+    /// The catch-all's name: shipped in /usr/lib, written to /run only on a systemd-imds
+    /// host (see `catchAllFile`), where it replaces the shipped one.
+    public static let catchAllName = "80-ec2-netgen-default.network"
+
     /// True when a file name has the ec2-netgen marker.
     public static func hasMarker(_ name: String) -> Bool {
+        if name == catchAllName { return true }
         if name.hasPrefix(unmanagedPrefix) {
             return name.hasSuffix(".network") && !name.dropFirst(unmanagedPrefix.count).contains("/")
         }

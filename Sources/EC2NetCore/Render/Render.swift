@@ -4,7 +4,8 @@
 public func render(_ plan: Plan) -> [Artifact] {
     var artifacts: [Artifact] = []
     for interface in plan.interfaces {
-        artifacts.append(Artifact(name: Artifact.networkFileName(for: interface.mac), bytes: networkFile(interface)))
+        artifacts.append(Artifact(name: Artifact.networkFileName(for: interface.mac),
+                                  bytes: networkFile(interface, imds: plan.imdsNetworking)))
         artifacts.append(Artifact(name: Artifact.linkFileName(for: interface.mac), bytes: linkFile(interface)))
     }
     // An ENI left to someone else (configuration, ID_NET_MANAGED_BY, EC2_NETGEN_NIC=0)
@@ -19,6 +20,12 @@ public func render(_ plan: Plan) -> [Artifact] {
     }
     if !plan.mainRules.isEmpty {
         artifacts.append(Artifact(name: Artifact.loopbackName, bytes: loopbackFile(plan.mainRules)))
+    }
+    // The shipped catch-all (in /usr/lib) carries no IMDS networking; on a systemd-imds
+    // host this same-named file in /run replaces it, so a link before its first plan
+    // (first boot, a hot attach) keeps systemd-imdsd's routes and lock too.
+    if plan.imdsNetworking != .off {
+        artifacts.append(Artifact(name: Artifact.catchAllName, bytes: catchAllFile(imds: plan.imdsNetworking)))
     }
     return artifacts.sorted { $0.name < $1.name }
 }
@@ -54,7 +61,7 @@ private func matchSection(_ file: inout INIWriter, _ mac: MACAddress) {
 }
 
 /// The `.network` of one ENI.
-func networkFile(_ interface: InterfacePlan) -> [UInt8] {
+func networkFile(_ interface: InterfacePlan, imds: IMDSNetworking = .off) -> [UInt8] {
     var file = INIWriter(capacity: 1024 + 120 * (interface.addresses.count + interface.routes.count + interface.rules.count))
     header(&file, interface, name: Artifact.networkFileName(for: interface.mac))
     matchSection(&file, interface.mac)
@@ -109,7 +116,63 @@ func networkFile(_ interface: InterfacePlan) -> [UInt8] {
     for rule in interface.rules {
         ruleSection(&file, rule)
     }
+    imdsSections(&file, imds, metric: interface.metric)
     return file.bytes
+}
+
+/// The catch-all `.network`: DHCP on every EC2 network interface that has no file of its
+/// own yet (first boot, a hot-attached ENI before IMDS describes it), so IMDS is
+/// reachable. Shipped as `units/80-ec2-netgen-default.network`, which is this file with
+/// `imds: .off` (a test holds them equal).
+public func catchAllFile(imds: IMDSNetworking) -> [UInt8] {
+    var file = INIWriter()
+    if imds != .off {
+        // The header is what lets apply remove this file once systemd-imds is gone.
+        file.comment(String(Artifact.headerLine.dropFirst(2)))
+        file.comment("systemd-imds is \(imds) here: this file in /run replaces the shipped one of the same name.")
+    }
+    file.comment("Shipped by ec2-netgen. DHCP on every EC2 network interface that has no generated file")
+    file.comment("yet (first boot, or a hot-attached ENI before IMDS describes it), so IMDS is reachable.")
+    file.comment("The generated 05-ec2-netgen-*.network files sort first and take precedence. Which links")
+    file.comment("are EC2 network interfaces is decided once, by 99-ec2-netgen.rules (EC2_NETGEN_NIC=1).")
+    file.section("Match")
+    file.entry("Property", literal: "EC2_NETGEN_NIC=1")
+    file.entry("Type", literal: "ether")
+    file.section("Network")
+    file.entry("DHCP", literal: "yes")
+    file.section("DHCPv4")
+    file.entry("UseMTU", literal: "yes")
+    imdsSections(&file, imds, metric: nil)
+    return file.bytes
+}
+
+/// What systemd-imdsd's `85-imds-early.network` gives a link, which ec2-netgen's file
+/// replaces on that link (IMDSNetworking): the daemon's table and mark rule, and when
+/// locked the `prohibit` routes in main. ec2-netgen's rules cannot open a way around them:
+/// the first band suppresses the ENI table's default route and falls to main's
+/// `prohibit`. Each ENI's route in the daemon's table has the ENI's metric, so every
+/// link keeps its own (the daemon scopes requests to an interface).
+func imdsSections(_ file: inout INIWriter, _ imds: IMDSNetworking, metric: Int?) {
+    guard imds != .off else { return }
+    if imds == .locked {
+        for destination in ["169.254.169.254", "fd00:ec2::254"] {
+            file.section("Route")
+            file.entry("Destination", destination)
+            file.entry("Type", literal: "prohibit")
+        }
+    }
+    for (family, destination) in [("ipv4", "169.254.169.254"), ("ipv6", "fd00:ec2::254")] {
+        file.section("Route")
+        file.entry("Destination", destination)
+        if family == "ipv4" { file.entry("Scope", literal: "link") }
+        file.entry("Table", RoutingNumbers.imdsTable)
+        if let metric { file.entry("Metric", metric) }
+        file.section("RoutingPolicyRule")
+        file.entry("Family", family)
+        file.entry("FirewallMark", RoutingNumbers.imdsTable)
+        file.entry("Table", RoutingNumbers.imdsTable)
+        file.entry("Priority", RoutingNumbers.imdsRulePriority)
+    }
 }
 
 /// One `[Route]`.
