@@ -6,11 +6,13 @@ import EC2NetIO
 /// EC2's IMDS budget"): budgets shared under `root`, every ENI link a candidate for
 /// default-route requests, the primary's link (named by the cache) for requests about no
 /// one ENI, per-ENI sources unless the configuration turns them off, and systemd-imdsd's
-/// mark where systemd-imds sets up IMDS networking.
+/// mark where systemd-imds locks IMDS (the only way through). Unlocked, requests stay
+/// unmarked: the daemon's table routes IPv6 IMDS on-link, which the emulated VPC does not
+/// answer (scenario IMDS-marked), and the plain routes are what worked before.
 public func prepare(_ base: IMDSConfiguration, root: String, links: [Link], settings: ServiceSettings,
                     imdsNetworking: IMDSNetworking) -> IMDSConfiguration {
     var configuration = base
-    if imdsNetworking != .off { configuration.firewallMark = RoutingNumbers.imdsMark }
+    if imdsNetworking == .locked { configuration.firewallMark = RoutingNumbers.imdsMark }
     configuration.budgetDirectory = root.trimmingSlashForRoot + "/run/ec2-netgen"
     configuration.sendFromOwnENI = configuration.sendFromOwnENI && settings.sendFromOwnInterface
     let enaLinks = links.filter { Link.enaDrivers.contains($0.driver) }

@@ -654,3 +654,157 @@ def wait_configured_cards(vpc, enis, seconds=20):
 
 
 CARD_SCENARIOS = [c2_first_apply, c2_replies, c2_attach_card1]
+
+
+# A dual-stack instance on a systemd-imds host (networkd 262's tree only): systemd-imdsd's
+# real early-network file says IMDS is locked, and ec2-netgen's files must keep it so.
+I_PRIMARY = ENI("ens5", "02:00:00:00:03:01", 1, 0, ["10.0.1.10"], ["2001:db8:0:1::10"])
+I_SECOND = ENI("ens6", "02:00:00:00:03:02", 2, 1, ["10.0.2.20", "10.0.2.21"], ["2001:db8:0:2::20"])
+IMDS_MARK = 0x7FFF0815
+
+# Connects to both IMDS endpoints unbound, bound to each link and bound to each address,
+# optionally with systemd-imdsd's mark; prints one line per attempt: endpoint, binding, result.
+PROBE = r'''
+import errno, socket, sys
+mark, links, addresses = int(sys.argv[1]), sys.argv[2].split(","), sys.argv[3].split(",")
+for family, host in [(socket.AF_INET, "169.254.169.254"), (socket.AF_INET6, "fd00:ec2::254")]:
+    binds = [("none", None)] + [("dev " + l, l) for l in links] + [("addr " + a, a) for a in addresses if (":" in a) == (family == socket.AF_INET6)]
+    for name, value in binds:
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.settimeout(2)
+        if mark:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, mark)
+        try:
+            if name.startswith("dev "):
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, value.encode())
+            elif name.startswith("addr "):
+                s.bind((value, 0))
+            s.connect((host, 80))
+            result = "connected"
+        except OSError as e:
+            result = errno.errorcode.get(e.errno, str(e)) if e.errno else "timeout"
+        s.close()
+        print("%s %s %s" % (host, name, result))
+'''
+
+
+def imds_probe(vpc, as_nobody, mark=0, binds=True):
+    """{(endpoint, binding): result} from inside the instance."""
+    links = ",".join(eni.name for eni in [I_PRIMARY, I_SECOND]) if binds else ""
+    addresses = ",".join(a for eni in [I_PRIMARY, I_SECOND] for a in eni.ipv4s + eni.ipv6s) if binds else ""
+    path = os.path.join(vpc.work, "imds-probe.py")
+    with open(path, "w") as f:
+        f.write(PROBE)
+    os.chmod(path, 0o644)
+    os.chmod(vpc.work, 0o755)
+    user = "setpriv --reuid=nobody --regid=nogroup --clear-groups " if as_nobody else ""
+    result = vpc.inst("%spython3 %s %d '%s' '%s'" % (user, path, mark, links, addresses), check=False)
+    expect(result.returncode == 0, "the probe failed: %s%s" % (result.stdout, result.stderr))
+    outcome = {}
+    for line in result.stdout.splitlines():
+        host, rest = line.split(" ", 1)
+        binding, verdict = rest.rsplit(" ", 1)
+        outcome[(host, binding)] = verdict
+    return outcome
+
+
+BASELINE = {}
+
+
+def wait_addresses(vpc, enis, seconds=20):
+    """Until every address of the ENIs is on its link (a probe binds to each)."""
+    for eni in enis:
+        for address in eni.ipv4s + eni.ipv6s:
+            vpc.wait_for(lambda: vpc.has_address(eni.name, address) and "tentative" not in
+                         vpc.inst("ip -o addr show dev %s" % eni.name).stdout, seconds, "%s on %s" % (address, eni.name))
+
+
+@check("IMDS-baseline", "systemd-imdsd --setup-network (locked) writes its file; with that file on the links and no ec2-netgen, what an unprivileged and a marked socket reach (the baseline)")
+def imds_baseline(vpc):
+    # The real daemon, as systemd-imds-early-network.service runs it on EC2 with
+    # systemd.imds.network=locked; the endpoint settings are EC2's (from hwdb on a real instance).
+    cmdline = ("systemd.imds.network=locked systemd.imds.vendor=amazon-ec2 systemd.imds.address_ipv4=169.254.169.254 "
+               "systemd.imds.address_ipv6=fd00:ec2::254 systemd.imds.data_url=http://169.254.169.254/latest "
+               "systemd.imds.token_url=http://169.254.169.254/latest/api/token "
+               "systemd.imds.refresh_header_name=X-aws-ec2-metadata-token-ttl-seconds "
+               "systemd.imds.token_header_name=X-aws-ec2-metadata-token")
+    result = vpc.inst("chroot %s env SYSTEMD_PROC_CMDLINE='%s' /usr/lib/systemd/systemd-imdsd --setup-network"
+                      % (vpc.networkd_tree, cmdline), check=False)
+    expect(result.returncode == 0, "systemd-imdsd --setup-network: exit %d: %s" % (result.returncode, result.stderr))
+    path = os.path.join(vpc.network_dir(), "85-imds-early.network")
+    expect(os.path.exists(path), "no %s" % path)
+    text = open(path).read()
+    expect("Type=prohibit" in text and "Kind=!*" in text, "the locked early-network file changed shape:\n%s" % text)
+    # Its [Match] (Kind=!*) excludes veths: a copy matched to the test links, sorting
+    # before the scenario's catch-all, configures them as the file configures EC2's NICs.
+    with open(os.path.join(vpc.network_dir(), "80-scenario-imds-early.network"), "w") as f:
+        f.write(text.replace("Kind=!*", "Name=ens*"))
+    vpc.inst("networkctl reload")
+    vpc.wait_for(lambda: "prohibit 169.254.169.254" in vpc.inst("ip route show table main").stdout, 20, "the prohibit route")
+    vpc.wait_for(lambda: vpc.has_address("ens5", "10.0.1.10") and vpc.has_address("ens6", "10.0.2.20"), 20, "DHCP on both links")
+    BASELINE["nobody"] = imds_probe(vpc, as_nobody=True)
+    BASELINE["marked"] = imds_probe(vpc, as_nobody=False, mark=IMDS_MARK)
+    expect(BASELINE["nobody"].get(("169.254.169.254", "none")) == "EACCES",
+           "systemd's own lock does not refuse an unbound socket here: %s" % BASELINE["nobody"])
+    expect(BASELINE["marked"].get(("169.254.169.254", "none")) == "connected",
+           "a marked socket does not reach IMDS through systemd's own table: %s" % BASELINE["marked"])
+    holes = sorted("%s %s" % k for k, v in BASELINE["nobody"].items() if v == "connected")
+    routes = vpc.inst("ip -6 route show table main | grep -c '^default'", check=False).stdout.strip()
+    return "reached unprivileged despite the lock: %s; unprivileged results %s; IPv6 default routes in main: %s" % (
+        ", ".join(holes) or "nothing", sorted(BASELINE["nobody"].items()), routes)
+
+
+@check("IMDS-first-apply", "apply reads IMDS through the lock (its sockets carry systemd-imdsd's mark) and configures both ENIs")
+def imds_first_apply(vpc):
+    result = vpc.ec2netgen(["apply", "--wait-for", "ens5"])
+    expect(result.returncode == 0, "exit %d: %s%s" % (result.returncode, result.stdout, result.stderr))
+    wait_configured(vpc, [I_PRIMARY, I_SECOND])
+    files = os.listdir(vpc.network_dir())
+    expect("80-ec2-netgen-default.network" in files, "no runtime catch-all carrying the lock: %s" % sorted(files))
+    rules = vpc.inst("ip rule; ip -6 rule").stdout
+    expect(rules.count("9000:\tfrom all fwmark 0x7fff0815 lookup 2147420181") == 2, "the mark rules:\n%s" % rules)
+    table = vpc.inst("ip route show table 2147420181; ip -6 route show table 2147420181").stdout
+    for eni in [I_PRIMARY, I_SECOND]:
+        expect("169.254.169.254 dev %s" % eni.name in table and "fd00:ec2::254 dev %s" % eni.name in table,
+               "systemd-imdsd's table lacks %s's routes:\n%s" % (eni.name, table))
+    # A second run reads IMDS again, now through ec2-netgen's own lock.
+    again = vpc.ec2netgen(["apply"])
+    expect(again.returncode == 0 and "no change" in again.stdout, "a second apply: %s%s" % (again.stdout, again.stderr))
+
+
+@check("IMDS-locked", "after ec2-netgen an unprivileged process reaches neither IMDS address unbound or from any ENI address, and nothing the baseline refused")
+def imds_locked(vpc):
+    expect(BASELINE, "no baseline (IMDS-baseline failed)")
+    wait_addresses(vpc, [I_PRIMARY, I_SECOND])
+    outcome = imds_probe(vpc, as_nobody=True)
+    expect(set(outcome) == set(BASELINE["nobody"]), "the probe tried other bindings than the baseline: %s" % outcome)
+    opened = {k: v for k, v in outcome.items() if v == "connected" and BASELINE["nobody"][k] != "connected"}
+    expect(not opened, "ec2-netgen opened what systemd's lock refuses: %s" % opened)
+    direct = {k: v for k, v in outcome.items() if not k[1].startswith("dev ") and v != "EACCES"}
+    expect(not direct, "not refused by the prohibit route: %s" % direct)
+    same = sorted("%s %s" % k for k, v in outcome.items() if v == "connected")
+    return "%d attempts; reached as in the baseline: %s" % (len(outcome), ", ".join(same) or "nothing")
+
+
+@check("IMDS-marked", "a socket with systemd-imdsd's mark (the daemon's way) reaches IMDS unbound and through each ENI wherever it did with systemd's own file")
+def imds_marked(vpc):
+    expect(BASELINE, "no baseline (IMDS-baseline failed)")
+    outcome = imds_probe(vpc, as_nobody=False, mark=IMDS_MARK)
+    lost = {k: (BASELINE["marked"][k], v) for k, v in outcome.items()
+            if not k[1].startswith("addr ") and BASELINE["marked"].get(k) == "connected" and v != "connected"}
+    expect(not lost, "marked connections that worked with systemd's own file fail: %s" % lost)
+    expect(outcome.get(("169.254.169.254", "dev ens6")) == "connected", "the daemon's per-ENI route: %s" % outcome)
+    unreached = sorted("%s %s" % k for k, v in BASELINE["marked"].items() if v != "connected" and not k[1].startswith("addr "))
+    return "not reached with systemd's own file either: %s" % (", ".join(unreached) or "nothing")
+
+
+@check("IMDS-replies", "with the lock kept, every address of both ENIs answers through its own ENI")
+def imds_replies(vpc):
+    for eni in [I_PRIMARY, I_SECOND]:
+        for address in eni.ipv4s:
+            reaches(vpc, "inet", address, "%s from the internet" % eni.name)
+    vpc.wait_for(lambda: has_ra_default(vpc, 10001), 20, "table 10001 IPv6 default route")
+    reaches(vpc, "inet", I_SECOND.ipv6s[0], "the second ENI's IPv6 from the internet")
+
+
+IMDS_SCENARIOS = [imds_baseline, imds_first_apply, imds_locked, imds_marked, imds_replies]

@@ -28,4 +28,6 @@ extension RoutingNumbers {
     /// socket bound to an ENI's address still reaches IMDS. systemd-imdsd's own file
     /// gives it no priority, so the kernel would number it after whatever rules exist.
     public static let imdsRulePriority = 9000
+    /// Where IMDS is locked: `to IMDS prohibit`, right after the mark rule.
+    public static let imdsProhibitRulePriority = 9001
 }

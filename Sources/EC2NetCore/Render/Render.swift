@@ -160,6 +160,17 @@ func imdsSections(_ file: inout INIWriter, _ imds: IMDSNetworking, metric: Int?)
             file.entry("Destination", destination)
             file.entry("Type", literal: "prohibit")
         }
+        // A route cannot refuse an IPv6 socket bound to a link (SO_BINDTODEVICE): the
+        // kernel skips the prohibit route, which sits on `lo`, and takes the link's
+        // default route (scenario IMDS-locked). A rule refuses it whatever the binding,
+        // after the mark rule lets the daemon through.
+        for (family, destination) in [("ipv4", "169.254.169.254/32"), ("ipv6", "fd00:ec2::254/128")] {
+            file.section("RoutingPolicyRule")
+            file.entry("To", destination)
+            file.entry("Family", family)
+            file.entry("Type", literal: "prohibit")
+            file.entry("Priority", RoutingNumbers.imdsProhibitRulePriority)
+        }
     }
     for (family, destination) in [("ipv4", "169.254.169.254"), ("ipv6", "fd00:ec2::254")] {
         file.section("Route")
