@@ -39,16 +39,37 @@ struct Generator {
         }
         link("sysinit.target.wants", unit: "ec2-netgen-boot.service")
         link("timers.target.wants", unit: "ec2-netgen-refresh.timer")
-        if let interval = refreshInterval() { writeTimerInterval(interval) }
+        let options = configuration()
+        if let interval = options.service.refreshIntervalSeconds { writeTimerInterval(interval) }
+        if options.imdsNetworking == .locked { writeIMDSMarkCapability() }
     }
 
-    /// `[Refresh] IntervalSec=` from the configuration files. Read leniently, as every
-    /// unattended path reads them: a bad line is logged (file:line) and ignored, and the
-    /// rest applies; the generator must never fail the boot.
-    func refreshInterval() -> Int? {
+    /// The configuration files, and the host's systemd-imds networking read with them.
+    /// Read leniently, as every unattended path reads them: a bad line is logged
+    /// (file:line) and ignored, and the rest applies; the generator must never fail the boot.
+    func configuration() -> PlanOptions {
         let (options, problems) = ConfigurationFiles.loadLenient(root: root.isEmpty ? "/" : root)
         for problem in problems { log(4, "ignoring \(problem)") }
-        return options.service.refreshIntervalSeconds
+        return options
+    }
+
+    /// Where systemd-imds locks IMDS, the units that read IMDS get the one capability that
+    /// marks a socket with systemd-imdsd's mark (SO_MARK needs CAP_NET_ADMIN), the only
+    /// way past the lock. Everywhere else they keep an empty capability set.
+    func writeIMDSMarkCapability() {
+        var file = INIWriter()
+        file.comment("Written by ec2-netgen-generator: systemd-imds locks IMDS on this host (systemd.imds.network=locked).")
+        file.section("Service")
+        file.entry("CapabilityBoundingSet", literal: "CAP_NET_ADMIN")
+        for unit in ["ec2-netgen@.service", "ec2-netgen-refresh.service"] {
+            let directory = normal + "/" + unit + ".d"
+            do {
+                try FileIO.makeDirectories(directory)
+                try FileIO.writeAtomically(directory + "/50-systemd-imds.conf", contents: file.bytes, mode: 0o644)
+            } catch {
+                log(3, "\(error)")
+            }
+        }
     }
 
     /// A drop-in replacing the timer's period: `ec2-netgen-refresh.timer.d/50-interval.conf`.

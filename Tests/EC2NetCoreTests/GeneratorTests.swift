@@ -9,10 +9,16 @@ struct GeneratorTests {
 
     /// Runs the generator over a fresh tree; returns the listing (path → symlink target or
     /// "dir"/"file") of the whole tree afterwards, and of the fake inputs before.
-    func generate(cmdline: String, dmi: [String: String], config: String? = nil) throws -> (after: [String: String], before: [String: String], status: Int32, stderr: String) {
+    func generate(cmdline: String, dmi: [String: String], config: String? = nil, systemdIMDS: Bool = false) throws -> (after: [String: String], before: [String: String], status: Int32, stderr: String) {
         let root = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
         let fm = FileManager.default
+        if systemdIMDS {
+            let daemon = root.appendingPathComponent("usr/lib/systemd/systemd-imdsd")
+            try fm.createDirectory(at: daemon.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data().write(to: daemon)
+            try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: daemon.path)
+        }
         try fm.createDirectory(at: root.appendingPathComponent("proc"), withIntermediateDirectories: true)
         try cmdline.write(to: root.appendingPathComponent("proc/cmdline"), atomically: true, encoding: .utf8)
         try fm.createDirectory(at: root.appendingPathComponent("sys/class/dmi/id"), withIntermediateDirectories: true)
@@ -130,6 +136,20 @@ struct GeneratorTests {
         #expect(broken.stderr.isEmpty)
         #expect(added(broken)["out/normal/ec2-netgen-refresh.timer.d/50-interval.conf"] == nil)
         #expect(added(broken)["out/normal/sysinit.target.wants/ec2-netgen-boot.service"] != nil)
+    }
+
+    @Test("systemd-imds locked: the units that read IMDS may mark sockets (CAP_NET_ADMIN); unlocked or absent: nothing")
+    func systemdIMDSLocked() throws {
+        let dropIn = "file: # Written by ec2-netgen-generator: systemd-imds locks IMDS on this host (systemd.imds.network=locked).\n\n[Service]\nCapabilityBoundingSet=CAP_NET_ADMIN\n"
+        let locked = try generate(cmdline: "systemd.imds.network=locked", dmi: ["sys_vendor": "Amazon EC2"], systemdIMDS: true)
+        #expect(locked.status == 0 && locked.stderr.isEmpty)
+        #expect(added(locked)["out/normal/ec2-netgen@.service.d/50-systemd-imds.conf"] == dropIn)
+        #expect(added(locked)["out/normal/ec2-netgen-refresh.service.d/50-systemd-imds.conf"] == dropIn)
+        #expect(added(locked)["out/normal/ec2-netgen-boot.service.d/50-systemd-imds.conf"] == nil, "the boot path reads no IMDS")
+        let unlocked = try generate(cmdline: "", dmi: ["sys_vendor": "Amazon EC2"], systemdIMDS: true)
+        #expect(!added(unlocked).keys.contains { $0.contains("50-systemd-imds") })
+        let absent = try generate(cmdline: "systemd.imds.network=locked", dmi: ["sys_vendor": "Amazon EC2"])
+        #expect(!added(absent).keys.contains { $0.contains("50-systemd-imds") })
     }
 
     @Test("usage errors exit non-zero")
