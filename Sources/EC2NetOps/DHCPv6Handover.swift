@@ -12,8 +12,9 @@ import Glibc
 /// starts the new client at once; when the new lease is processed before the kernel has
 /// confirmed the static address, networkd still files the address under DHCPv6, removes it
 /// as left over from the old lease, and cancels the static request with it. The ENI then
-/// has no address until its next reconfigure. A second reconfigure cannot hit it: the old
-/// lease is gone. networkd 252 takes ownership when it sends the request and never loses
+/// has no address until its next reconfigure. 262 does the same and then leaves the link
+/// "configuring" for good. A second reconfigure cannot hit it: the old lease is gone.
+/// networkd 252 takes ownership when it sends the request and never loses
 /// the address this way (docs/decisions.md, "systemd versions").
 ///
 /// Only links whose `.network` this apply created and whose ENI has DHCPv6 are watched,
@@ -46,25 +47,43 @@ func confirmDHCPv6Handover(_ plan: Plan, sync: SyncReport, links: [Link], networ
         for index in watched.indices where !watched[index].done {
             var link = watched[index]
             defer { watched[index] = link }
-            let missing = link.declared.subtracting(present.filter { $0.interfaceIndex == link.index }.map(\.address))
-            guard networkd.setupState(ifindex: link.index) == "configured" else {
-                link.presentSince = nil
-                continue
-            }
+            let onLink = Set(present.filter { $0.interfaceIndex == link.index }.map(\.address))
+            link.seen.formUnion(link.declared.intersection(onLink))
+            let missing = link.declared.subtracting(onLink)
+            let configured = networkd.setupState(ifindex: link.index) == "configured"
             if missing.isEmpty {
+                link.goneSince = nil
+                guard configured else {
+                    link.presentSince = nil
+                    continue
+                }
                 let since = link.presentSince ?? now
                 link.presentSince = since
                 if now - since >= settle { link.done = true }
                 continue
             }
             link.presentSince = nil
+            // Missing while networkd calls the link configured is a drop (257). So is an
+            // address that was on the link and has stayed away for `settle` while it is
+            // still configuring: 262 cancels the static request with the address and
+            // leaves the link configuring until it is reconfigured. An address never seen
+            // yet on a configuring link is still on its way.
+            if !configured {
+                guard !missing.isDisjoint(with: link.seen) else {
+                    link.goneSince = nil
+                    continue
+                }
+                let since = link.goneSince ?? now
+                link.goneSince = since
+                guard now - since >= settle else { continue }
+            }
             guard !link.reconfigured else { continue }  // the reconfigure is still on its way
             link.reconfigured = true
             let list = missing.map(\.description).sorted().joined(separator: ", ")
             do {
                 try networkd.reconfigure(ifindex: link.index)
                 warnings.append("networkd dropped \(list) from \(link.name) while taking the link over from the DHCP "
-                    + "catch-all (networkd 257 files it under the old DHCPv6 lease); asked it to reconfigure \(link.name)")
+                    + "catch-all (networkd 257 and 262 file it under the old DHCPv6 lease); asked it to reconfigure \(link.name)")
             } catch {
                 warnings.append("networkd dropped \(list) from \(link.name) and could not be asked to reconfigure it: \(error)")
                 link.done = true
@@ -92,6 +111,10 @@ struct HandoverLink {
     /// When every declared address was last seen arriving while networkd called the link
     /// configured; nil while one is missing.
     var presentSince: ContinuousClock.Instant?
+    /// Declared addresses seen on the link since the reload.
+    var seen: Set<IPAddress> = []
+    /// When an address seen before went missing while the link was configuring.
+    var goneSince: ContinuousClock.Instant?
     var reconfigured = false
     var done = false
 }

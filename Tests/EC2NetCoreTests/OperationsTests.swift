@@ -56,11 +56,14 @@ struct FakeKernel: KernelState {
 final class AddressKernel: KernelState {
     var addressList: [Netlink.Address]
     var dumps = 0
+    /// Runs before each dump with its number (1 for the first): the kernel changing.
+    var onDump: (Int) -> Void = { _ in }
     init(_ addresses: [Netlink.Address]) { addressList = addresses }
     func rules() throws(IOError) -> [RoutingPolicyRule] { [] }
     func routes() throws(IOError) -> [Netlink.Route] { [] }
     func addresses() throws(IOError) -> [Netlink.Address] {
         dumps += 1
+        onDump(dumps)
         return addressList
     }
 }
@@ -195,7 +198,25 @@ struct OperationsTests {
         let report = try apply(Self.ipv6OnlyRequest(root: root), effects: SystemEffects(networkd: networkd, kernel: kernel))
         #expect(networkd.reconfigured == [3])
         #expect(report.warnings == ["networkd dropped 2600:1f14:abc:d02::20 from ens6 while taking the link over from the DHCP catch-all "
-            + "(networkd 257 files it under the old DHCPv6 lease); asked it to reconfigure ens6"])
+            + "(networkd 257 and 262 file it under the old DHCPv6 lease); asked it to reconfigure ens6"])
+    }
+
+    @Test("networkd 262 drops the address and leaves the link configuring: once gone for the settle time, apply reconfigures it")
+    func handoverRepairedWhileConfiguring() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let kept = Self.ens6("2600:1f14:abc:d02::21"), dropped = Self.ens6("2600:1f14:abc:d02::20")
+        let networkd = RecordingNetworkd(), kernel = AddressKernel([kept, dropped])
+        networkd.states[3] = "configuring"
+        kernel.onDump = { dump in if dump == 2 { kernel.addressList = [kept] } }
+        networkd.onReconfigure = { _ in
+            kernel.addressList = [kept, dropped]
+            networkd.states[3] = "configured"
+        }
+        let report = try apply(Self.ipv6OnlyRequest(root: root), effects: SystemEffects(networkd: networkd, kernel: kernel))
+        #expect(networkd.reconfigured == [3])
+        #expect(report.warnings == ["networkd dropped 2600:1f14:abc:d02::20 from ens6 while taking the link over from the DHCP catch-all "
+            + "(networkd 257 and 262 file it under the old DHCPv6 lease); asked it to reconfigure ens6"])
     }
 
     @Test("a link still configuring is waited for, not reconfigured; an address still missing at the limit is named")
