@@ -7,6 +7,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/fib_rules.h>
 #include <linux/if_addr.h>
+#include <linux/nexthop.h>
 
 // NLM_F_DUMP is (NLM_F_ROOT|NLM_F_MATCH); a plain constant imports reliably.
 static const unsigned short ec2netgen_nlm_f_dump = NLM_F_DUMP;

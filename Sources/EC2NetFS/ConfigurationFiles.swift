@@ -31,9 +31,10 @@ public enum ConfigurationFiles {
 
     private static func read(root: String, explicit: String?, lenient: Bool) -> (PlanOptions, [ConfigurationProblem]) {
         var options = PlanOptions()
-        // Not configuration but a fact of the host that every plan must carry; read here
+        // Not configuration but facts of the host that every plan must carry; read here
         // because every command that plans loads its options here.
         options.imdsNetworking = SystemdIMDSState.read(root: root)
+        options.ipv6Routers = LearnedRouters(root: root).load()
         var problems: [ConfigurationProblem] = []
         for file in explicit.map({ [$0] }) ?? paths(root: root) {
             let text: String

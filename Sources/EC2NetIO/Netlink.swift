@@ -18,11 +18,32 @@ public enum Netlink {
         public var gateway: IPAddress?
         /// Output ifindex.
         public var outputInterface: Int?
+        /// The nexthop object carrying gateway and link instead (networkd 257 installs
+        /// router-advertised gateways this way).
+        public var nexthopID: Int?
+        /// Who installed it (rtm_protocol): `RTPROT_RA` for a route from router advertisements.
+        public var origin: Int = 0
 
-        public init(family: IPFamily, table: Int, destination: IPPrefix?, gateway: IPAddress? = nil, outputInterface: Int? = nil) {
+        public init(family: IPFamily, table: Int, destination: IPPrefix?, gateway: IPAddress? = nil, outputInterface: Int? = nil,
+                    nexthopID: Int? = nil, origin: Int = 0) {
+            self.origin = origin
             self.family = family
             self.table = table
             self.destination = destination
+            self.gateway = gateway
+            self.outputInterface = outputInterface
+            self.nexthopID = nexthopID
+        }
+    }
+
+    /// A nexthop object (`ip nexthop`): the gateway and link routes refer to by id.
+    public struct Nexthop: Equatable, Sendable {
+        public var id: Int
+        public var gateway: IPAddress?
+        public var outputInterface: Int?
+
+        public init(id: Int, gateway: IPAddress? = nil, outputInterface: Int? = nil) {
+            self.id = id
             self.gateway = gateway
             self.outputInterface = outputInterface
         }
@@ -48,6 +69,9 @@ public enum Netlink {
         public var isTentative: Bool { flags & UInt32(IFA_F_TENTATIVE) != 0 }
     }
 
+    /// rtm_protocol of routes learned from router advertisements.
+    public static let routerAdvertisementOrigin = 9
+
     /// The kernel's id of the main table.
     public static let mainTable = 254
 
@@ -61,19 +85,27 @@ public enum Netlink {
         try dump(type: UInt16(RTM_GETROUTE)).compactMap(NetlinkDump.route)
     }
 
+    /// Every nexthop object of both families.
+    public static func nexthops() throws(IOError) -> [Nexthop] {
+        try dump(type: UInt16(RTM_GETNEXTHOP), headerSize: NetlinkDump.nexthopHeaderSize,
+                 requestHeaderSize: NetlinkDump.nexthopHeaderSize).compactMap(NetlinkDump.nexthop)
+    }
+
     /// Every address of both families, all links.
     public static func addresses() throws(IOError) -> [Address] {
         try dump(type: UInt16(RTM_GETADDR), headerSize: NetlinkDump.addressHeaderSize).compactMap(NetlinkDump.address)
     }
 
     /// Sends one dump request (family AF_UNSPEC: both families) and returns every message
-    /// of the answer; the parse is NetlinkDump's. The request always carries an rtmsg-sized
-    /// family header (zeros: no filter); `headerSize` is that of the answer's messages.
-    private static func dump(type: UInt16, headerSize: Int = NetlinkDump.familyHeaderSize) throws(IOError) -> [NetlinkDump.Message] {
+    /// of the answer; the parse is NetlinkDump's. The request carries a family header of
+    /// `requestHeaderSize` zeros (no filter: rtmsg-sized, except the nexthop dump, whose
+    /// kernel side refuses bytes after its nhmsg); `headerSize` is that of the answer's messages.
+    private static func dump(type: UInt16, headerSize: Int = NetlinkDump.familyHeaderSize,
+                             requestHeaderSize: Int = NetlinkDump.familyHeaderSize) throws(IOError) -> [NetlinkDump.Message] {
         let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), NETLINK_ROUTE)
         guard fd >= 0 else { throw .netlink(operation: "socket", code: errno) }
         defer { close(fd) }
-        let size = NetlinkDump.messageHeaderSize + NetlinkDump.familyHeaderSize
+        let size = NetlinkDump.messageHeaderSize + requestHeaderSize
         var request = [UInt8](repeating: 0, count: size)
         func put(_ value: UInt32, bytes: Int, at offset: Int) {
             for index in 0..<bytes { request[offset + index] = UInt8(value >> (8 * UInt32(index)) & 0xff) }

@@ -17,6 +17,7 @@ public enum NetlinkDump {
     static let messageHeaderSize = MemoryLayout<nlmsghdr>.size
     public static let familyHeaderSize = MemoryLayout<rtmsg>.size
     public static let addressHeaderSize = MemoryLayout<ifaddrmsg>.size
+    public static let nexthopHeaderSize = MemoryLayout<nhmsg>.size
 
     /// The messages in one buffer the kernel sent, and whether it ended the dump
     /// (`NLMSG_DONE`). A netlink error message becomes the error it reports.
@@ -80,8 +81,8 @@ public enum NetlinkDump {
     /// A `RTM_NEWROUTE` message; nil for another family or message.
     public static func route(_ message: Message) -> Netlink.Route? {
         guard Int(message.type) == Int(RTM_NEWROUTE), let family = family(message.header[0]) else { return nil }
-        // rtmsg: family, dst_len, src_len, tos, table, …
-        var route = Netlink.Route(family: family, table: Int(message.header[4]), destination: nil)
+        // rtmsg: family, dst_len, src_len, tos, table, protocol, …
+        var route = Netlink.Route(family: family, table: Int(message.header[4]), destination: nil, origin: Int(message.header[5]))
         let destinationLength = Int(message.header[1])
         for (type, value) in message.attributes {
             switch type {
@@ -89,10 +90,28 @@ public enum NetlinkDump {
             case UInt16(RTA_GATEWAY.rawValue): route.gateway = address(value)
             case UInt16(RTA_OIF.rawValue): route.outputInterface = Int(u32(value))
             case UInt16(RTA_TABLE.rawValue): route.table = Int(u32(value))
+            case UInt16(RTA_NH_ID.rawValue): route.nexthopID = Int(u32(value))
             default: break
             }
         }
         return route
+    }
+
+    /// A `RTM_NEWNEXTHOP` message (read with `nexthopHeaderSize`); nil for another message
+    /// or one without an id.
+    public static func nexthop(_ message: Message) -> Netlink.Nexthop? {
+        guard Int(message.type) == Int(RTM_NEWNEXTHOP) else { return nil }
+        var id: Int?, gateway: IPAddress?, outputInterface: Int?
+        for (type, value) in message.attributes {
+            switch type {
+            case UInt16(NHA_ID): id = Int(u32(value))
+            case UInt16(NHA_GATEWAY): gateway = address(value)
+            case UInt16(NHA_OIF): outputInterface = Int(u32(value))
+            default: break
+            }
+        }
+        guard let id else { return nil }
+        return Netlink.Nexthop(id: id, gateway: gateway, outputInterface: outputInterface)
     }
 
     /// A `RTM_NEWADDR` message (read with `addressHeaderSize`); nil for another family or

@@ -121,10 +121,18 @@ public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> App
 
     var options = request.options
     options.includeAbsentLinks = request.includeAbsentLinks
+    // Read again under the run lock: a concurrent apply may have learned since the
+    // options were loaded, and planning from the older file would undo its route.
+    let routersFile = LearnedRouters(root: root)
+    let knownRouters = routersFile.load()
+    options.ipv6Routers = learnRouters(known: knownRouters, kernel: effects.kernel, links: request.links, instance: instance)
     let plan = try EC2NetCore.plan(instance, links: request.links, options: options)
     let directory = ManagedDirectory(root: root)
     let diff = request.reportDiff ? pendingChanges(plan, root: root) : nil
     let sync = try directory.sync(render(plan), preserve: plan.keptFileNames)
+    // After the files, as the cache: status and the next boot plan with what was saved.
+    // A read-only /var/lib (the boot service) keeps the file as it was.
+    if options.ipv6Routers != knownRouters { _ = try? routersFile.save(options.ipv6Routers) }
     // The cache is written only after the files: it must never describe a state the files
     // do not have yet, and a failed read never reaches this line. A document the operator
     // gave is recorded for `status`, not cached for the next boot.

@@ -56,5 +56,6 @@ struct LiveJournal: EventLog {
 struct LiveKernel: KernelState {
     func rules() throws(IOError) -> [RoutingPolicyRule] { try Netlink.rules() }
     func routes() throws(IOError) -> [Netlink.Route] { try Netlink.routes() }
+    func nexthops() throws(IOError) -> [Netlink.Nexthop] { try Netlink.nexthops() }
     func addresses() throws(IOError) -> [Netlink.Address] { try Netlink.addresses() }
 }

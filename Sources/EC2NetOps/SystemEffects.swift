@@ -42,6 +42,7 @@ public protocol EventLog {
 public protocol KernelState {
     func rules() throws(IOError) -> [RoutingPolicyRule]
     func routes() throws(IOError) -> [Netlink.Route]
+    func nexthops() throws(IOError) -> [Netlink.Nexthop]
     func addresses() throws(IOError) -> [Netlink.Address]
 }
 

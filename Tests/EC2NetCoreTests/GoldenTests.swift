@@ -1,9 +1,10 @@
 import EC2NetCore
+import EC2NetFS
 import Foundation
 import Testing
 
 /// Golden directories: `Tests/Golden/NN-name/input/` (metadata.json, links.json, optional
-/// ec2-netgen.conf and options) against `expected/` (the exact file set and bytes) and
+/// ec2-netgen.conf, options and ipv6-routers) against `expected/` (the exact file set and bytes) and
 /// `plan.json`, or against `expected-error` (the exact message) for input EC2 could not
 /// have served. `NN-recorded-*` cases hold metadata recorded from real instances, as
 /// published, with `SOURCE.md` saying where it comes from. `UPDATE_GOLDEN=1` rewrites the
@@ -48,6 +49,9 @@ struct GoldenTests {
         let flags = (try? String(contentsOf: input.appendingPathComponent("options"), encoding: .utf8)) ?? ""
         options.includeAbsentLinks = flags.contains("boot")
         for mode in IMDSNetworking.allCases where flags.contains("systemd-imds=\(mode)") { options.imdsNetworking = mode }
+        if let routers = try? String(contentsOf: input.appendingPathComponent("ipv6-routers"), encoding: .utf8) {
+            options.ipv6Routers = LearnedRouters.parse(routers)
+        }
 
         let errorURL = base.appendingPathComponent("expected-error")
         if let expectedError = try? String(contentsOf: errorURL, encoding: .utf8) {

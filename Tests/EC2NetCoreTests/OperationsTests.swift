@@ -46,9 +46,11 @@ final class RecordingLog: EventLog {
 struct FakeKernel: KernelState {
     var ruleList: [RoutingPolicyRule]
     var routeList: [Netlink.Route]
+    var nexthopList: [Netlink.Nexthop] = []
     var addressList: [Netlink.Address] = []
     func rules() throws(IOError) -> [RoutingPolicyRule] { ruleList }
     func routes() throws(IOError) -> [Netlink.Route] { routeList }
+    func nexthops() throws(IOError) -> [Netlink.Nexthop] { nexthopList }
     func addresses() throws(IOError) -> [Netlink.Address] { addressList }
 }
 
@@ -61,6 +63,7 @@ final class AddressKernel: KernelState {
     init(_ addresses: [Netlink.Address]) { addressList = addresses }
     func rules() throws(IOError) -> [RoutingPolicyRule] { [] }
     func routes() throws(IOError) -> [Netlink.Route] { [] }
+    func nexthops() throws(IOError) -> [Netlink.Nexthop] { [] }
     func addresses() throws(IOError) -> [Netlink.Address] {
         dumps += 1
         onDump(dumps)

@@ -148,6 +148,11 @@ def no_change(vpc):
 
 @check("storm", "16 applies started at once (attach storm) end in the right files with at most two reloads")
 def storm(vpc):
+    # The files one apply writes once the routers' RAs are in (an apply learns each ENI's
+    # IPv6 router from them): what every apply of the storm must agree on.
+    for table in [10000, 10001]:
+        vpc.wait_for(lambda: has_ra_default(vpc, table), 20, "table %d IPv6 default route" % table)
+    vpc.ec2netgen(["apply"], check=True)
     expected = snapshot(vpc.network_dir())
     for name in expected:
         if name.startswith("05-ec2-netgen-"):

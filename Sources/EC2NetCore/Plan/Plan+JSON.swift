@@ -36,12 +36,14 @@ extension InterfacePlan {
             "main-table-default-route": .bool(mainTableDefaultRoute),
             "static-addresses": .array(addresses.map { .string($0.description) }),
             "routes": .array(routes.map { route in
-                .object([
+                var entry: [String: JSONValue] = [
                     "destination": .string(route.destination?.description ?? "default"),
                     "family": .string(route.family.rawValue),
-                    "gateway": .string(route.gateway.rawValue),
+                    "gateway": .string(route.gateway.text),
                     "table": .number("\(route.table)"),
-                ])
+                ]
+                if let metric = route.metric { entry["metric"] = .number("\(metric)") }
+                return .object(entry)
             }),
             "rules": .array(rules.map { $0.json() }),
             "elastic-ips": .array(elasticIPs.map {

@@ -15,6 +15,11 @@ public struct PlanOptions: Equatable, Sendable {
     /// systemd-imds's IMDS networking on this host, which every `.network` ec2-netgen
     /// writes must carry (read from the host with the configuration files).
     public var imdsNetworking = IMDSNetworking.off
+    /// The IPv6 router (link-local address) each ENI's RAs came from, by MAC, as the last
+    /// apply saw it in the kernel (read with the configuration files, like
+    /// `imdsNetworking`). An ENI's table keeps a route through it across a reconfigure,
+    /// which drops the RA-learned routes until the next RA.
+    public var ipv6Routers: [MACAddress: IPv6Address] = [:]
     /// Settings of the same configuration files that are not about the plan (IMDS
     /// endpoint, refresh interval); carried here so one parser reads one file format.
     public var service = ServiceSettings()

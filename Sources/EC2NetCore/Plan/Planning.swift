@@ -22,7 +22,7 @@ public func plan(_ instance: Instance, links: [Link], options: PlanOptions) thro
         }
         guard link != nil || options.includeAbsentLinks else { skip(.notAttached); continue }
         planned.append(planInterface(interface, device: device, isPrimary: isPrimary, linkName: link?.name,
-                                     settings: settings))
+                                     settings: settings, router: options.ipv6Routers[interface.mac]))
     }
     planned.sort { ($0.card, $0.device) < ($1.card, $1.device) }
     for (first, second) in zip(planned, planned.dropFirst()) where (first.card, first.device) == (second.card, second.device) {
@@ -66,7 +66,7 @@ public func lagSymptom(deviceNumber: Int?, networkCard: Int?, isPrimary: Bool, p
 
 /// The plan of one ENI.
 private func planInterface(_ interface: NetworkInterface, device: Int, isPrimary: Bool, linkName: String?,
-                           settings: InterfaceSettings) -> InterfacePlan {
+                           settings: InterfaceSettings, router: IPv6Address?) -> InterfacePlan {
     let card = interface.card
     let table = RoutingNumbers.table(card: card, device: device)
     let dhcp4 = !interface.privateIPv4s.isEmpty
@@ -108,6 +108,20 @@ private func planInterface(_ interface: NetworkInterface, device: Int, isPrimary
         }
         if settings.mainTableDefaultRoute {
             routes.append(Route(destination: nil, family: .ipv6, gateway: .ipv6RA, table: table))
+        }
+        // Routes through the RA's router leave with every reconfigure until the next RA; a
+        // twin of each through the same router, known from before, stays (the VPC blocks
+        // matter as much as the default: without them a reply to another subnet of the VPC
+        // falls to the main table's on-link route of the primary's subnet).
+        if let router {
+            let twins = routes.filter { $0.gateway == .ipv6RA }.map {
+                Route(destination: $0.destination, family: .ipv6, gateway: .router(router), table: table,
+                      metric: RoutingNumbers.learnedRouterMetric)
+            }
+            let defaultTwin = twins.contains { $0.destination == nil } ? []
+                : [Route(destination: nil, family: .ipv6, gateway: .router(router), table: table,
+                         metric: RoutingNumbers.learnedRouterMetric)]
+            routes += twins + defaultTwin
         }
     }
 

@@ -1,13 +1,25 @@
 /// A route networkd installs in an ENI's table (`[Route]`).
 public struct Route: Equatable, Sendable {
     /// Where the next hop comes from.
-    public enum Gateway: String, Equatable, Sendable {
+    public enum Gateway: Equatable, Sendable {
         /// No gateway: the destination is on the link (the ENI's subnet).
-        case onLink = "on-link"
+        case onLink
         /// The router of the DHCPv4 lease (`Gateway=_dhcp4`).
-        case dhcp4 = "_dhcp4"
+        case dhcp4
         /// The router that sent the IPv6 RA (`Gateway=_ipv6ra`).
-        case ipv6RA = "_ipv6ra"
+        case ipv6RA
+        /// A router's link-local address, learned from its RAs (PlanOptions.ipv6Routers).
+        case router(IPv6Address)
+
+        /// As `Gateway=` says it, and as `plan --json` shows it.
+        public var text: String {
+            switch self {
+            case .onLink: return "on-link"
+            case .dhcp4: return "_dhcp4"
+            case .ipv6RA: return "_ipv6ra"
+            case .router(let address): return address.description
+            }
+        }
     }
 
     /// Destination prefix; nil is the default route of `family`.
@@ -18,12 +30,15 @@ public struct Route: Equatable, Sendable {
     public var gateway: Gateway
     /// Route table id.
     public var table: Int
+    /// `Metric=`, when not networkd's default.
+    public var metric: Int?
 
     /// Creates a route.
-    public init(destination: IPPrefix?, family: IPFamily, gateway: Gateway, table: Int) {
+    public init(destination: IPPrefix?, family: IPFamily, gateway: Gateway, table: Int, metric: Int? = nil) {
         self.destination = destination
         self.family = family
         self.gateway = gateway
         self.table = table
+        self.metric = metric
     }
 }

@@ -15,6 +15,10 @@ public enum RoutingNumbers {
     /// `lookup main` at 32766 for every card. The earlier `30000 + …` passed 32766 from
     /// card 28 on, so those ENIs' internet replies took the main table (docs/design.md).
     public static func defaultRulePriority(card: Int, device: Int) -> Int { 21000 + 100 * card + device }
+    /// Metric of an ENI table's IPv6 default route through the router learned from RAs:
+    /// after the RA's own route (networkd's default 1024), which it stands in for while a
+    /// reconfigure has dropped that one and no RA has come yet.
+    public static let learnedRouterMetric = 2048
 }
 
 extension RoutingNumbers {

@@ -195,9 +195,10 @@ func routeSection(_ file: inout INIWriter, _ route: Route) {
     // route without a gateway.
     case .onLink where route.family == .ipv4: file.entry("Scope", literal: "link")
     case .onLink: break
-    case .dhcp4, .ipv6RA: file.entry("Gateway", route.gateway.rawValue)
+    case .dhcp4, .ipv6RA, .router: file.entry("Gateway", route.gateway.text)
     }
     file.entry("Table", route.table)
+    if let metric = route.metric { file.entry("Metric", metric) }
 }
 
 /// One `[RoutingPolicyRule]`.

@@ -25,6 +25,9 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
         self.init(high: high, low: low)
     }
 
+    /// In fe80::/10, where routers advertise from.
+    public var isLinkLocal: Bool { high >> 54 == 0x3FA }
+
     /// The eight 16-bit groups, most significant first.
     public var groups: [UInt16] { (0..<8).map { group($0) } }
 

@@ -1,0 +1,75 @@
+import EC2NetCore
+import EC2NetFS
+import EC2NetIO
+@testable import EC2NetOps
+import Foundation
+import Testing
+
+/// The IPv6 router an ENI's RAs come from: learned from the kernel, saved, and rendered as
+/// a route in the ENI's table that outlives a reconfigure (issue 23's RA-route gap).
+struct LearnedRouterTests {
+    static let router = IPv6Address("fe80::aa:ff:fe00:4")!
+    static let links = [Link(name: "ens5", mac: MACAddress("02:00:00:00:01:01")!, driver: "ena", index: 2),
+                        Link(name: "ens6", mac: MACAddress("02:00:00:00:01:02")!, driver: "ena", index: 3)]
+
+    @Test("the router of an RA default route counts, directly (252) or through a nexthop object (257+); nothing else does")
+    func kernelRouters() {
+        let direct = Netlink.Route(family: .ipv6, table: 254, destination: nil, gateway: .v6(Self.router), outputInterface: 2,
+                                   origin: Netlink.routerAdvertisementOrigin)
+        let viaNexthop = Netlink.Route(family: .ipv6, table: 10001, destination: nil, nexthopID: 7,
+                                       origin: Netlink.routerAdvertisementOrigin)
+        let nexthop = Netlink.Nexthop(id: 7, gateway: .v6(IPv6Address("fe80::1")!), outputInterface: 3)
+        #expect(routersInKernel(routes: [direct, viaNexthop], nexthops: [nexthop], links: Self.links)
+            == [Self.links[0].mac: Self.router, Self.links[1].mac: IPv6Address("fe80::1")!])
+        // Not from an RA (ec2-netgen's own static route), not link-local, not a default
+        // route, not an ENI's link, a nexthop that is not there: none teaches a router.
+        let ignored = [
+            Netlink.Route(family: .ipv6, table: 10001, destination: nil, gateway: .v6(Self.router), outputInterface: 3, origin: 4),
+            Netlink.Route(family: .ipv6, table: 254, destination: nil, gateway: .v6(IPv6Address("2001:db8::1")!), outputInterface: 3,
+                          origin: Netlink.routerAdvertisementOrigin),
+            Netlink.Route(family: .ipv6, table: 254, destination: IPPrefix("2001:db8::/64"), gateway: .v6(Self.router),
+                          outputInterface: 3, origin: Netlink.routerAdvertisementOrigin),
+            Netlink.Route(family: .ipv6, table: 254, destination: nil, gateway: .v6(Self.router), outputInterface: 9,
+                          origin: Netlink.routerAdvertisementOrigin),
+            Netlink.Route(family: .ipv6, table: 254, destination: nil, nexthopID: 8, origin: Netlink.routerAdvertisementOrigin),
+        ]
+        #expect(routersInKernel(routes: ignored, nexthops: [nexthop], links: Self.links).isEmpty)
+    }
+
+    @Test("the routers file: written sorted, read back, bad lines ignored, unchanged content not rewritten")
+    func file() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let file = LearnedRouters(root: root.path)
+        #expect(file.load().isEmpty)
+        let routers = [Self.links[1].mac: Self.router, Self.links[0].mac: IPv6Address("fe80::1")!]
+        #expect(try file.save(routers))
+        #expect(file.load() == routers)
+        #expect(try !file.save(routers))
+        let text = try String(contentsOfFile: file.path, encoding: .utf8)
+        #expect(text.hasSuffix("02:00:00:00:01:01 fe80::1\n02:00:00:00:01:02 fe80::aa:ff:fe00:4\n"))
+        #expect(LearnedRouters.parse("02:00:00:00:01:01 fe80::1\nnonsense\n02:00:00:00:01:02 2001:db8::zz\n")
+            == [Self.links[0].mac: IPv6Address("fe80::1")!])
+    }
+
+    @Test("apply learns the router from the kernel's RA route, renders a route through it, and keeps it while no RA route is there")
+    func applyKeepsTheRouter() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let request = try OperationsTests.ipv6OnlyRequest(root: root)
+        let ens6 = try #require(request.links.first { $0.name == "ens6" })
+        var kernel = FakeKernel(ruleList: [], routeList: [
+            Netlink.Route(family: .ipv6, table: 254, destination: nil, gateway: .v6(Self.router), outputInterface: ens6.index,
+                          origin: Netlink.routerAdvertisementOrigin),
+        ])
+        _ = try apply(request, effects: SystemEffects(kernel: kernel))
+        let name = Artifact.networkFileName(for: ens6.mac)
+        let file = try String(contentsOfFile: root.path + "/run/systemd/network/" + name, encoding: .utf8)
+        #expect(file.contains("[Route]\nGateway=fe80::aa:ff:fe00:4\nTable=10001\nMetric=2048\n"))
+        #expect(LearnedRouters(root: root.path).load() == [ens6.mac: Self.router])
+        // A reconfigure dropped the RA route: the next apply plans from what was learned.
+        kernel.routeList = []
+        let report = try apply(request, effects: SystemEffects(kernel: kernel))
+        #expect(!report.sync.changed, "the route through the router went away with the RA route")
+    }
+}
