@@ -291,7 +291,10 @@ class VPC:
                 entry.update(lag[eni.name])
                 entry = {k: v for k, v in entry.items() if v is not None}  # None: absent, as IMDS lags
             macs[eni.mac] = entry
+        # hostname and local-hostname as EC2 serves them: systemd-imds reads the hostname.
+        hostname = "ip-%s.ec2.internal" % (self.primary.ipv4s[0].replace(".", "-") if self.primary.ipv4s else "v6-only")
         return {"meta-data": {"instance-id": "i-0123456789abcdef0", "mac": self.primary.mac,
+                              "hostname": hostname, "local-hostname": hostname,
                               "network": {"interfaces": {"macs": macs}}}}
 
     def publish(self, document):

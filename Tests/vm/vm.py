@@ -176,6 +176,8 @@ class Instance:
         self.boots = 0
         self.ports = {}      # ENI name -> root port id
         self.extra_disk = None
+        # Kernel command line words for every boot of this instance (the image's mode).
+        self.kernel_arguments = ""
 
     def kvm_works(self):
         if not os.path.exists("/dev/kvm"):
@@ -206,7 +208,7 @@ class Instance:
                 # the same disk: QEMU/TCG's own reset hung one boot in a few here.
                 "-no-reboot",
                 "-kernel", os.path.join(self.image, "vmlinuz"), "-initrd", os.path.join(self.image, "initrd.img"),
-                "-append", "root=/dev/vda rw console=ttyS0 panic=-1 systemd.show_status=0 " + cmdline,
+                "-append", "root=/dev/vda rw console=ttyS0 panic=-1 systemd.show_status=0 %s %s" % (self.kernel_arguments, cmdline),
                 "-drive", "file=%s,if=virtio,format=qcow2,cache=unsafe" % self.disk,
                 "-smbios", "type=0,vendor=%s" % vendor,
                 "-smbios", "type=1,manufacturer=%s,product=m5.large,serial=ec2-%s" % (vendor, self.name),
