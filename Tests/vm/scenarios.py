@@ -149,23 +149,24 @@ class Suite:
         if not self.imds_mode:
             return
         label = "%s: systemd-imds, %s" % (self.label, when)
-        code, out, err = self.inst.sh("systemd-imds hostname", check=False, timeout=60)
+        code, out, err = self.inst.sh("/usr/lib/systemd/systemd-imds hostname", check=False, timeout=60)
         check("%s: `systemd-imds hostname` answers through systemd-imdsd" % label,
               code == 0 and "ec2.internal" in out, (out + err)[-300:])
         state = self.unit_state("systemd-imds-import.service")
         check("%s: systemd-imds-import.service succeeded" % label,
               state.get("Result") == "success" and state.get("ActiveState") in ("active", "inactive"), str(state))
-        early = self.inst.out("cat /run/systemd/network/85-imds-early.network 2>/dev/null | grep -c '^Type=prohibit' || true").strip()
+        # Prohibit routes in systemd-imdsd's file; prohibit routes and rules in ec2-netgen's.
+        early = self.inst.out("grep -c '^Type=prohibit' /run/systemd/network/85-imds-early.network || true").strip()
         catch_all = self.inst.out("grep -c '^Type=prohibit' /run/systemd/network/80-ec2-netgen-default.network || true").strip()
         locked = self.imds_mode == "locked"
         check("%s: systemd-imdsd's early file and ec2-netgen's catch-all in /run agree (%s)" % (label, self.imds_mode),
-              (early == "2") == locked and (catch_all == "2") == locked, "early prohibit routes %s, catch-all %s" % (early, catch_all))
+              (early == "2") == locked and (catch_all == "4") == locked, "early prohibit routes %s, catch-all %s" % (early, catch_all))
         if not locked:
             return
         addresses = [a for eni in (PRIMARY, SECOND) for a in eni.ipv4s + eni.ipv6s]
         self.inst.sh("cat > /run/imds-probe.py <<'EOF'\n%sEOF" % IMDS_PROBE)
-        out = self.inst.out("setpriv --reuid=nobody --regid=nogroup --clear-groups python3 /run/imds-probe.py %s 2>&1 || "
-                            "runuser -u nobody -- python3 /run/imds-probe.py %s" % (" ".join(addresses), " ".join(addresses)))
+        out = self.inst.out("setpriv --reuid=nobody --regid=nogroup --clear-groups python3 /run/imds-probe.py %s 2>&1"
+                            % " ".join(addresses))
         lines = [line.split() for line in out.strip().splitlines()]
         reached = [" ".join(line) for line in lines if len(line) != 3 or line[2] != "EACCES"]
         check("%s: an unprivileged process is refused both IMDS addresses, unbound and from every ENI address" % label,

@@ -116,7 +116,7 @@ func networkFile(_ interface: InterfacePlan, imds: IMDSNetworking = .off) -> [UI
     for rule in interface.rules {
         ruleSection(&file, rule)
     }
-    imdsSections(&file, imds, metric: interface.metric)
+    imdsSections(&file, imds, metric: interface.metric, ipv6ThroughRouter: interface.ipv6)
     return file.bytes
 }
 
@@ -151,8 +151,11 @@ public func catchAllFile(imds: IMDSNetworking) -> [UInt8] {
 /// locked the `prohibit` routes in main. ec2-netgen's rules cannot open a way around them:
 /// the first band suppresses the ENI table's default route and falls to main's
 /// `prohibit`. Each ENI's route in the daemon's table has the ENI's metric, so every
-/// link keeps its own (the daemon scopes requests to an interface).
-func imdsSections(_ file: inout INIWriter, _ imds: IMDSNetworking, metric: Int?) {
+/// link keeps its own (the daemon scopes requests to an interface). On an ENI with IPv6
+/// the route to fd00:ec2::254 goes through the RA's router, the way every unmarked IPv6
+/// IMDS request goes; systemd-imdsd's file routes it on the link, which the emulated VPC
+/// does not answer and which is not known to work on EC2 (docs/decisions.md).
+func imdsSections(_ file: inout INIWriter, _ imds: IMDSNetworking, metric: Int?, ipv6ThroughRouter: Bool = false) {
     guard imds != .off else { return }
     if imds == .locked {
         for destination in ["169.254.169.254", "fd00:ec2::254"] {
@@ -176,6 +179,7 @@ func imdsSections(_ file: inout INIWriter, _ imds: IMDSNetworking, metric: Int?)
         file.section("Route")
         file.entry("Destination", destination)
         if family == "ipv4" { file.entry("Scope", literal: "link") }
+        if family == "ipv6" && ipv6ThroughRouter { file.entry("Gateway", Route.Gateway.ipv6RA.text) }
         file.entry("Table", RoutingNumbers.imdsTable)
         if let metric { file.entry("Metric", metric) }
         file.section("RoutingPolicyRule")
