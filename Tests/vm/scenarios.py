@@ -149,8 +149,8 @@ class Suite:
         if not self.imds_mode:
             return
         label = "%s: systemd-imds, %s" % (self.label, when)
-        code, out, err = self.inst.sh("/usr/lib/systemd/systemd-imds hostname", check=False, timeout=60)
-        check("%s: `systemd-imds hostname` answers through systemd-imdsd" % label,
+        code, out, err = self.inst.sh("/usr/lib/systemd/systemd-imds --well-known=hostname", check=False, timeout=60)
+        check("%s: `systemd-imds --well-known=hostname` answers through systemd-imdsd" % label,
               code == 0 and "ec2.internal" in out, (out + err)[-300:])
         state = self.unit_state("systemd-imds-import.service")
         check("%s: systemd-imds-import.service succeeded" % label,
@@ -349,7 +349,10 @@ class Suite:
         try:
             self.inst.reboot()
             booted = self.inst.booted_after
-            # Rendered from the cache, before networkd started.
+            # Rendered from the cache, before networkd started (the guest agent can answer
+            # before networkd has started at all: wait for it to have a start time).
+            self.inst.wait_guest("test \"$(systemctl show -p ExecMainStartTimestampMonotonic --value systemd-networkd.service)\" != 0",
+                                 60, "systemd-networkd started")
             times = self.inst.out("systemctl show -p ExecMainExitTimestampMonotonic -p Result ec2-netgen-boot.service; "
                                   "systemctl show -p ExecMainStartTimestampMonotonic systemd-networkd.service")
             values = dict(line.split("=", 1) for line in times.splitlines() if "=" in line)
