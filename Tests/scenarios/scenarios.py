@@ -768,10 +768,16 @@ def imds_first_apply(vpc):
     expect("80-ec2-netgen-default.network" in files, "no runtime catch-all carrying the lock: %s" % sorted(files))
     rules = vpc.inst("ip rule; ip -6 rule").stdout
     expect(rules.count("9000:\tfrom all fwmark 0x7fff0815 lookup 2147420181") == 2, "the mark rules:\n%s" % rules)
-    table = vpc.inst("ip route show table 2147420181; ip -6 route show table 2147420181").stdout
+    # IPv4 IMDS on the link; IPv6 IMDS through the RA's router (both ENIs have IPv6), once
+    # an RA has named it.
+    def imds_table():
+        return vpc.inst("ip route show table 2147420181; ip -6 route show table 2147420181").stdout
     for eni in [I_PRIMARY, I_SECOND]:
-        expect("169.254.169.254 dev %s" % eni.name in table and "fd00:ec2::254 dev %s" % eni.name in table,
-               "systemd-imdsd's table lacks %s's routes:\n%s" % (eni.name, table))
+        pattern = r"^169\.254\.169\.254 dev %s .*^fd00:ec2::254 (nhid \d+ )?via fe80::\S+ dev %s " % (eni.name, eni.name)
+        try:
+            vpc.wait_for(lambda: re.search(pattern, imds_table(), re.M | re.S), 20, "%s's routes in systemd-imdsd's table" % eni.name)
+        except RuntimeError as error:
+            raise AssertionError("%s:\n%s" % (error, imds_table()))
     # A second run reads IMDS again, now through ec2-netgen's own lock.
     again = vpc.ec2netgen(["apply"])
     expect(again.returncode == 0 and "no change" in again.stdout, "a second apply: %s%s" % (again.stdout, again.stderr))
@@ -791,7 +797,7 @@ def imds_locked(vpc):
     return "%d attempts; reached as in the baseline: %s" % (len(outcome), ", ".join(same) or "nothing")
 
 
-@check("IMDS-marked", "a socket with systemd-imdsd's mark (the daemon's way) reaches IMDS unbound and through each ENI wherever it did with systemd's own file")
+@check("IMDS-marked", "a socket with systemd-imdsd's mark (the daemon's way) reaches IMDS unbound and through each ENI wherever it did with systemd's own file, and IPv6 IMDS too")
 def imds_marked(vpc):
     expect(BASELINE, "no baseline (IMDS-baseline failed)")
     outcome = imds_probe(vpc, as_nobody=False, mark=IMDS_MARK)
@@ -799,6 +805,9 @@ def imds_marked(vpc):
             if not k[1].startswith("addr ") and BASELINE["marked"].get(k) == "connected" and v != "connected"}
     expect(not lost, "marked connections that worked with systemd's own file fail: %s" % lost)
     expect(outcome.get(("169.254.169.254", "dev ens6")) == "connected", "the daemon's per-ENI route: %s" % outcome)
+    # IPv6 IMDS through the RA's router, where systemd's on-link route is not answered.
+    ipv6 = {k: v for k, v in outcome.items() if k[0] == "fd00:ec2::254" and not k[1].startswith("addr ")}
+    expect(all(v == "connected" for v in ipv6.values()), "marked IPv6 IMDS through the RA's router: %s" % ipv6)
     unreached = sorted("%s %s" % k for k, v in BASELINE["marked"].items() if v != "connected" and not k[1].startswith("addr "))
     return "not reached with systemd's own file either: %s" % (", ".join(unreached) or "nothing")
 
