@@ -51,9 +51,28 @@ struct ApplyArguments: Equatable {
         request.reportDiff = diff
         var effects = root == "/" ? SystemEffects.live : .none
         if noReload { effects.networkd = nil }
-        let report = try apply(request, effects: effects)
+        let report: ApplyReport
+        do {
+            report = try apply(request, effects: effects)
+        } catch where unattended && Self.isIMDSOutage(error, source: source) {
+            // The timer's run: an IMDS outage leaves the files as they are, which is all a
+            // refresh could do. It is reported (this line, the journal's imds-failed entry,
+            // `status`) but does not fail the unit: a failed unit every minute of an outage
+            // would mark the host degraded while its routing stands.
+            printError("warning: \(error); the files stay as they are, the next refresh tries again")
+            return
+        }
         print(report.lines().joined(separator: "\n"))
         for warning in report.warnings { printError("warning: \(warning)") }
+    }
+
+    /// True for a failure of the IMDS read itself (unreachable, failing, unusable answer),
+    /// as opposed to one of this host (files, networkd).
+    static func isIMDSOutage(_ error: Error, source: MetadataSource) -> Bool {
+        guard case .imds = source else { return false }
+        if error is IOError { return true }
+        if case ApplyError.unusableMetadata = error { return true }
+        return false
     }
 
     /// The metadata source the flags name. `--wait-for` polls IMDS first, outside the run

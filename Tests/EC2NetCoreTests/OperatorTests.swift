@@ -37,6 +37,19 @@ struct OperatorTests {
         #expect(timer.status == 0, "\(timer.stderr)")
     }
 
+    @Test("an IMDS outage fails a hand-run apply (exit 1) but not the timer's (--unattended: a warning, exit 0, files kept)")
+    func unattendedIMDSOutage() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        // Nothing listens on port 9 of loopback: every connection is refused at once.
+        let args = ["apply", "--imds-endpoint", "http://127.0.0.1:9", "--imds-deadline", "1", "--links", Self.links, "--root", root.path]
+        let byHand = try TestSupport.run(args)
+        #expect(byHand.status == 1, "\(byHand.stderr)")
+        let timer = try TestSupport.run(args + ["--unattended"])
+        #expect(timer.status == 0, "\(timer.stderr)")
+        #expect(timer.stderr.contains("warning: ") && timer.stderr.contains("the files stay as they are"), "\(timer.stderr)")
+    }
+
     @Test("apply --root never talks to the host's networkd (no connection to the system bus)")
     func rootTouchesNoBus() throws {
         let directory = try TestSupport.temporaryDirectory()
