@@ -36,7 +36,10 @@ final class StubIMDS: @unchecked Sendable {
             usleep(25_000)
         }
         guard let found else {
-            process.terminate()
+            // SIGKILL and wait, as deinit does: a stub left running would hold the test
+            // runner's output open after the tests end.
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
             throw TestFailure("stub IMDS did not start")
         }
         port = found
