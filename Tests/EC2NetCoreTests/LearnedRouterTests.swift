@@ -6,7 +6,7 @@ import Foundation
 import Testing
 
 /// The IPv6 router an ENI's RAs come from: learned from the kernel, saved, and rendered as
-/// a route in the ENI's table that outlives a reconfigure (issue 23's RA-route gap).
+/// a route in the ENI's table that outlives a reconfigure (docs/decisions.md, the RA-route gap).
 struct LearnedRouterTests {
     static let router = IPv6Address("fe80::aa:ff:fe00:4")!
     static let links = [Link(name: "ens5", mac: MACAddress("02:00:00:00:01:01")!, driver: "ena", index: 2),
