@@ -10,7 +10,7 @@ struct IMDSAccess: Equatable {
     /// `--imds-endpoint URL`.
     var endpoint: String?
     /// `--imds-deadline SECONDS`.
-    var deadlineSeconds: Double = 15
+    var deadlineSeconds: Double = IMDSConfiguration.defaultDeadlineSeconds
 
     /// Why these values are refused, or nil.
     var problem: String? {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EC2NetIO
 
 /// The IMDS flags of every command that may read it; their values are an `IMDSAccess`.
 struct IMDSOptions: ParsableArguments {
@@ -9,7 +10,7 @@ struct IMDSOptions: ParsableArguments {
     // Unconditional, so a negative number is read as a value and refused by validate(),
     // not taken for a flag ("Missing value").
     @Option(parsing: .unconditional, help: ArgumentHelp("Give up retrying IMDS after this many seconds (more than 0, at most 600).", valueName: "SECONDS"))
-    var imdsDeadline: Double = 15
+    var imdsDeadline: Double = IMDSConfiguration.defaultDeadlineSeconds
 
     /// The flags' values.
     var values: IMDSAccess { IMDSAccess(endpoint: imdsEndpoint, deadlineSeconds: imdsDeadline) }

@@ -7,7 +7,7 @@ import EC2NetCore
 public struct AppliedRecord: Sendable {
     public let path: String
 
-    public init(root: String) { path = root.trimmingSlash + "/run/ec2-netgen/applied-metadata.json" }
+    public init(root: String) { path = RuntimeDirectory.path(root: root) + "/applied-metadata.json" }
 
     /// Records the document, if its bytes differ from the record's.
     public func save(_ document: MetadataDocument) { save(serialized: document.serializedBytes()) }

@@ -7,7 +7,7 @@ public struct LastRun: Sendable {
     public let path: String
 
     /// The record under a root.
-    public init(root: String) { path = root.trimmingSlash + "/run/ec2-netgen/last-imds" }
+    public init(root: String) { path = RuntimeDirectory.path(root: root) + "/last-imds" }
 
     /// Records an outcome.
     public func record(ok: Bool, detail: String) {

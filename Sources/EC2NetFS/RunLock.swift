@@ -7,7 +7,7 @@ public final class RunLock {
 
     /// Blocks until the lock is held.
     public init(root: String) throws(FSError) {
-        let directory = root.trimmingSlash + "/run/ec2-netgen"
+        let directory = RuntimeDirectory.path(root: root)
         try FileIO.makeDirectories(directory)
         let path = directory + "/lock"
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)

@@ -5,7 +5,9 @@ public struct IMDSConfiguration: Sendable {
     /// The service's address.
     public var endpoint: HTTPEndpoint
     /// Total time one run may spend retrying a request before giving up.
-    public var deadlineSeconds: Double = 15
+    public var deadlineSeconds: Double = IMDSConfiguration.defaultDeadlineSeconds
+    /// The deadline when none is given (`--imds-deadline`'s default).
+    public static let defaultDeadlineSeconds: Double = 15
     /// Connections open at once. EC2 limits simultaneous IMDS connections per instance
     /// (no number is published); 4 hides the latency of a link-local round trip, and
     /// pacing, not parallelism, bounds the packet rate.

@@ -13,7 +13,7 @@ public func prepare(_ base: IMDSConfiguration, root: String, links: [Link], sett
                     imdsNetworking: IMDSNetworking) -> IMDSConfiguration {
     var configuration = base
     if imdsNetworking == .locked { configuration.firewallMark = RoutingNumbers.imdsMark }
-    configuration.budgetDirectory = root.trimmingSlashForRoot + "/run/ec2-netgen"
+    configuration.budgetDirectory = RuntimeDirectory.path(root: root)
     configuration.sendFromOwnENI = configuration.sendFromOwnENI && settings.sendFromOwnInterface
     let enaLinks = links.filter { Link.enaDrivers.contains($0.driver) }
     let candidates = enaLinks.isEmpty ? links.filter { $0.mac.octets.contains { $0 != 0 } } : enaLinks
@@ -24,13 +24,4 @@ public func prepare(_ base: IMDSConfiguration, root: String, links: [Link], sett
         configuration.defaultSource = enaLink(for: primary, in: links)?.name
     }
     return configuration
-}
-
-extension String {
-    /// "" for "/", else the path without a trailing slash: `root + "/etc/…"` then works for both.
-    var trimmingSlashForRoot: String {
-        var text = self
-        while text.hasSuffix("/") { text.removeLast() }
-        return text
-    }
 }
