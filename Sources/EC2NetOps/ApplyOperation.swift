@@ -168,26 +168,6 @@ public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> App
     if report.reload == .reloaded, let networkd = effects.networkd, let kernel = effects.kernel {
         report.warnings += confirmDHCPv6Handover(plan, sync: sync, links: request.links, networkd: networkd, kernel: kernel,
                                                  limit: request.handoverLimit, settle: request.handoverSettle)
-        // A new ENI's first RA can come only after its first file (the hand-over check has
-        // just waited for it). Its router's routes go in now, so the reconfigure that adds
-        // them is part of this hand-over, not of a later refresh, where it costs a reply
-        // beyond the gateway (docs/decisions.md, "The RA-route gap").
-        let routers = learnRouters(known: options.ipv6Routers, kernel: kernel, links: request.links, instance: instance)
-        if routers != options.ipv6Routers {
-            options.ipv6Routers = routers
-            let replanned = try EC2NetCore.plan(instance, links: request.links, options: options)
-            let again = try directory.sync(render(replanned), preserve: replanned.keptFileNames)
-            _ = try? routersFile.save(routers)
-            report.plan = replanned
-            report.sync.updated += again.updated.filter { !report.sync.created.contains($0) && !report.sync.updated.contains($0) }
-            if again.changed {
-                do {
-                    _ = try networkd.reload()
-                } catch {
-                    throw ApplyError.reloadFailed(error)
-                }
-            }
-        }
     }
     return report
 }

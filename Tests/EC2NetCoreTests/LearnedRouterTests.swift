@@ -72,49 +72,4 @@ struct LearnedRouterTests {
         let report = try apply(request, effects: SystemEffects(kernel: kernel))
         #expect(!report.sync.changed, "the route through the router went away with the RA route")
     }
-
-    @Test("a router whose first RA comes after the ENI's first file: the same apply adds its routes and reloads once more")
-    func learnedDuringHandover() throws {
-        let root = try TestSupport.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: root) }
-        let request = try OperationsTests.ipv6OnlyRequest(root: root)
-        let ens6 = try #require(request.links.first { $0.name == "ens6" })
-        let planned = try plan(parse(try #require({ () -> MetadataDocument? in
-            if case .document(let document, _, _) = request.source { return document } else { return nil }
-        }())), links: request.links, options: PlanOptions())
-        let addresses = planned.interfaces.flatMap { interface in
-            interface.addresses.map { Netlink.Address(address: $0.address, prefixLength: 128,
-                                                      interfaceIndex: request.links.first { $0.mac == interface.mac }!.index) }
-        }
-        let kernel = RAKernel(addresses: addresses, route: Netlink.Route(
-            family: .ipv6, table: 254, destination: nil, gateway: .v6(Self.router), outputInterface: ens6.index,
-            origin: Netlink.routerAdvertisementOrigin))
-        let networkd = RecordingNetworkd()
-        let report = try apply(request, effects: SystemEffects(networkd: networkd, kernel: kernel))
-        #expect(networkd.reloads == 2, "one reload for the files, one for the router's routes")
-        let file = try String(contentsOfFile: root.path + "/run/systemd/network/" + Artifact.networkFileName(for: ens6.mac),
-                              encoding: .utf8)
-        #expect(file.contains("Gateway=fe80::aa:ff:fe00:4\nTable=10001\nMetric=2048"))
-        #expect(LearnedRouters(root: root.path).load() == [ens6.mac: Self.router])
-        #expect(report.plan.interfaces.contains { $0.routes.contains { $0.gateway == .router(Self.router) } })
-    }
-}
-
-/// A kernel whose RA route appears only after its first route dump, as when the ENI's
-/// first RA comes after apply planned its first file.
-final class RAKernel: KernelState {
-    let addressList: [Netlink.Address]
-    let route: Netlink.Route
-    var routeDumps = 0
-    init(addresses: [Netlink.Address], route: Netlink.Route) {
-        addressList = addresses
-        self.route = route
-    }
-    func rules() throws(IOError) -> [RoutingPolicyRule] { [] }
-    func routes() throws(IOError) -> [Netlink.Route] {
-        routeDumps += 1
-        return routeDumps == 1 ? [] : [route]
-    }
-    func nexthops() throws(IOError) -> [Netlink.Nexthop] { [] }
-    func addresses() throws(IOError) -> [Netlink.Address] { addressList }
 }

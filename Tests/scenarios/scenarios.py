@@ -67,7 +67,8 @@ def wait_configured(vpc, enis, seconds=20):
         vpc.wait_for(lambda: vpc.has_address(eni.name, eni.ipv4s[0]), seconds, "%s DHCPv4 address" % eni.name)
         table = 10000 + eni.device
         vpc.wait_for(lambda: ("from %s lookup %d" % (eni.ipv4s[0], table)) in vpc.rules(), seconds, "%s rules" % eni.name)
-        vpc.wait_for(lambda: "default via" in vpc.inst("ip route show table %d" % table).stdout, seconds,
+        # check=False: the table does not exist until networkd puts its first route in it.
+        vpc.wait_for(lambda: "default via" in vpc.inst("ip route show table %d" % table, check=False).stdout, seconds,
                      "table %d default route" % table)
 
 
