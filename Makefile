@@ -15,6 +15,9 @@ ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 CATALOGDIR ?= $(LIBDIR)/systemd/catalog
 TMPFILESDIR ?= $(LIBDIR)/tmpfiles.d
+DATADIR ?= $(PREFIX)/share/ec2-netgen
+SYSCONFDIR ?= /etc
+CLOUDCFGDIR ?= $(SYSCONFDIR)/cloud/cloud.cfg.d
 SWIFT ?= swift
 RELEASE = $(shell $(SWIFT) build -c release --show-bin-path)
 
@@ -45,6 +48,10 @@ install: build
 	install -d $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 0644 units/ec2-netgen.tmpfiles $(DESTDIR)$(TMPFILESDIR)/ec2-netgen.conf
 	install -m 0644 catalog/ec2-netgen.catalog $(DESTDIR)$(CATALOGDIR)/ec2-netgen.catalog
+	# cloud-init's configuration for ec2-netgen: a link in /etc, so it goes with the package.
+	install -d $(DESTDIR)$(DATADIR) $(DESTDIR)$(CLOUDCFGDIR)
+	install -m 0644 units/cloud-init.cfg $(DESTDIR)$(DATADIR)/cloud-init.cfg
+	ln -sf $(DATADIR)/cloud-init.cfg $(DESTDIR)$(CLOUDCFGDIR)/90_ec2-netgen.cfg
 	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0644 man/ec2-netgen.8 man/ec2-netgen-generator.8 $(DESTDIR)$(MANDIR)/man8/
 	# Completions come from the built binary (swift-argument-parser), so they always
@@ -62,5 +69,6 @@ uninstall:
 		$(DESTDIR)$(NETWORKDIR)/80-ec2-netgen-default.network \
 		$(DESTDIR)$(NETWORKDCONFDIR)/ec2-netgen.conf \
 		$(DESTDIR)$(CATALOGDIR)/ec2-netgen.catalog $(DESTDIR)$(TMPFILESDIR)/ec2-netgen.conf \
+		$(DESTDIR)$(DATADIR)/cloud-init.cfg $(DESTDIR)$(CLOUDCFGDIR)/90_ec2-netgen.cfg \
 		$(DESTDIR)$(MANDIR)/man8/ec2-netgen.8 $(DESTDIR)$(MANDIR)/man8/ec2-netgen-generator.8 \
 		$(DESTDIR)$(BASHCOMPDIR)/ec2-netgen $(DESTDIR)$(ZSHCOMPDIR)/_ec2-netgen $(DESTDIR)$(FISHCOMPDIR)/ec2-netgen.fish

@@ -95,6 +95,8 @@ class VPC:
         # (Tests/scenarios/networkd-tree): another systemd version, same scenarios.
         self.networkd_tree = networkd_tree
         self.id = "eng" + secrets.token_hex(3)
+        # A new instance-id is a new instance to cloud-init (it renders the network again).
+        self.instance_id = "i-0123456789abcdef0"
         self.work = tempfile.mkdtemp(prefix="ec2-netgen-%s-" % self.id)
         self.namespaces = []
         self.pids = []           # every long-running process we started, killed in cleanup
@@ -293,9 +295,20 @@ class VPC:
             macs[eni.mac] = entry
         # hostname and local-hostname as EC2 serves them: systemd-imds reads the hostname.
         hostname = "ip-%s.ec2.internal" % (self.primary.ipv4s[0].replace(".", "-") if self.primary.ipv4s else "v6-only")
-        return {"meta-data": {"instance-id": "i-0123456789abcdef0", "mac": self.primary.mac,
-                              "hostname": hostname, "local-hostname": hostname,
-                              "network": {"interfaces": {"macs": macs}}}}
+        identity = {"instanceId": self.instance_id, "region": "us-east-1", "availabilityZone": "us-east-1a",
+                    "instanceType": "m5.large", "imageId": "ami-0123456789abcdef0", "accountId": "123456789012",
+                    "architecture": "x86_64", "privateIp": self.primary.ipv4s[0] if self.primary.ipv4s else None,
+                    "version": "2017-09-30"}
+        meta = {"instance-id": self.instance_id, "mac": self.primary.mac, "hostname": hostname, "local-hostname": hostname,
+                "ami-id": identity["imageId"], "instance-type": "m5.large",
+                "placement": {"availability-zone": "us-east-1a", "region": "us-east-1"},
+                "services": {"domain": "amazonaws.com", "partition": "aws"},
+                "network": {"interfaces": {"macs": macs}}}
+        if self.primary.ipv4s:
+            meta["local-ipv4"] = self.primary.ipv4s[0]
+        # What cloud-init's EC2 datasource reads besides meta-data: the identity document
+        # (user-data is absent: EC2 answers 404).
+        return {"meta-data": meta, "dynamic": {"instance-identity": {"document": json.dumps(identity, indent=2)}}}
 
     def publish(self, document):
         path = os.path.join(self.work, "imds.json")

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A stub of the EC2 instance metadata service (IMDSv2) for tests and benchmarks.
 
-Serves a metadata document (docs/design.md: a JSON object mirroring /latest/) the way
+Serves a metadata document (docs/design.md: a JSON object mirroring /latest/, served under
+/latest/ and every dated version EC2 lists at /) the way
 EC2's IMDS does: every response carries `Connection: close` and the server closes the
 connection after it, so each request is its own TCP connection; the headers are EC2's
 (`Server: EC2ws`, `Content-Type: text/plain`, `Accept-Ranges: none`, `Last-Modified`,
@@ -125,6 +126,11 @@ NOT_FOUND = """<?xml version="1.0" encoding="iso-8859-1"?>
  </body>
 </html>
 """
+
+
+# The dated API versions EC2 lists at /, the newest last (a subset: the ones clients ask
+# for, cloud-init's among them).
+VERSIONS = ["1.0", "2007-01-19", "2009-04-04", "2011-01-01", "2016-09-02", "2018-09-24", "2021-03-23"]
 
 
 def lookup(document, path):
@@ -279,13 +285,19 @@ class Connection:
         if ttl is None:
             await reply(401, "IMDSv2 token required\n")  # IMDSv1 refused, or the token expired
             return True
-        if not path.startswith("/latest/"):
+        if path == "/":  # the API versions, as EC2 lists them
+            await reply(200, "\n".join(VERSIONS + ["latest"]), ttl=ttl)
+            return True
+        version, _, rest = path[1:].partition("/")
+        if version != "latest" and version not in VERSIONS:
             await reply(404, None, ttl=ttl)
             return True
         if kind == "value":
             await reply(200, rule.get("body", ""), fault=kind, ttl=ttl)
             return True
-        body = lookup(state.document.get(), path[len("/latest/"):])
+        # Every dated version serves the same tree as /latest/ (cloud-init reads
+        # /2021-03-23/ and older); a missing user-data is EC2's 404, as for any key.
+        body = lookup(state.document.get(), rest)
         if body is None:
             await reply(404, None, ttl=ttl)
             return True

@@ -483,7 +483,14 @@ def main():
     imds_mode = "locked" if "systemd-imds" in versions else None
     if imds_mode:
         label += " IMDS %s" % imds_mode
-    suite = Suite(image, deb, label, imds_mode)
+    if "cloud-init" in versions:
+        # A cloud image: cloud-init and netplan beside ec2-netgen (Tests/vm/cloud.py).
+        sys.modules.setdefault("scenarios", sys.modules[__name__])  # cloud.py shares this module's results
+        from cloud import CloudSuite
+        label = "%s cloud-init %s" % (label.replace("-cloud", ""), versions[versions.index("cloud-init") + 1].split("-")[0])
+        suite = CloudSuite(image, deb, label)
+    else:
+        suite = Suite(image, deb, label, imds_mode)
     try:
         suite.run(shell="--shell" in sys.argv)
     except Exception as error:

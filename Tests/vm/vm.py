@@ -6,7 +6,7 @@ The guest is driven through the QEMU guest agent on a virtio-serial port, so no 
 of the harness crosses the guest's network; hot plug goes through QMP. Every tap, process
 and file is named by the VPC's run id and removed in cleanup(), also after a failure.
 """
-import base64, json, os, socket, subprocess, sys, time
+import base64, hashlib, json, os, socket, subprocess, sys, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scenarios"))
 from vpc import ENI, VPC, run  # noqa: E402
@@ -178,6 +178,8 @@ class Instance:
         self.extra_disk = None
         # Kernel command line words for every boot of this instance (the image's mode).
         self.kernel_arguments = ""
+        digest = hashlib.sha256(name.encode()).hexdigest()
+        self.uuid = "ec2%s-%s-4%s-8%s-%s" % (digest[:5], digest[5:9], digest[9:12], digest[12:15], digest[15:27])
 
     def kvm_works(self):
         if not os.path.exists("/dev/kvm"):
@@ -211,7 +213,9 @@ class Instance:
                 "-append", "root=/dev/vda rw console=ttyS0 panic=-1 systemd.show_status=0 %s %s" % (self.kernel_arguments, cmdline),
                 "-drive", "file=%s,if=virtio,format=qcow2,cache=unsafe" % self.disk,
                 "-smbios", "type=0,vendor=%s" % vendor,
-                "-smbios", "type=1,manufacturer=%s,product=m5.large,serial=ec2-%s" % (vendor, self.name),
+                # A Nitro instance's system UUID starts with "ec2" and its serial repeats it:
+                # what cloud-init's ds-identify and EC2 datasource look for.
+                "-smbios", "type=1,manufacturer=%s,product=m5.large,serial=%s,uuid=%s" % (vendor, self.uuid, self.uuid),
                 "-smbios", "type=3,manufacturer=%s" % vendor,
                 "-chardev", "socket,id=ser0,path=%s,server=on,wait=off,logfile=%s,logappend=on"
                 % (os.path.join(self.work, "serial.sock"), os.path.join(self.work, "serial.log")),

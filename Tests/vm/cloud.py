@@ -1,0 +1,280 @@
+"""ec2-netgen on a Debian EC2 cloud image (Tests/vm/image *-cloud): cloud-init with its real
+EC2 datasource reading the VPC's IMDS, netplan, systemd-resolved. The life cycle an
+operator goes through there, each check a named line:
+
+- cloud-init alone renders the NICs (the baseline a user compares us with);
+- `apt install ./ec2-netgen_*.deb` on the running instance takes over at once, with a
+  remote host pinging every address the whole time;
+- a hot attach (cloud-init's hotplug hook and ec2-netgen both listening) and a detach,
+  pinging the ENIs already up;
+- an ENI left alone (`Managed=no`) gets nothing from netplan either, after a reboot;
+- a new instance-id makes cloud-init render again: the first boot of an image with
+  ec2-netgen in it, pinged across the boot.
+
+Run by scenarios.py for an image that has cloud-init.
+"""
+import json, os, re, signal, subprocess, time
+
+from scenarios import PRIMARY, SECOND, HOTPLUG, RULE_PATH, VIRTIO_RULE, Suite, check, info, mac_file, numbers  # noqa: F401
+
+# Test-only, like VIRTIO_RULE for ec2-netgen: cloud-init's hotplug rule (written by
+# cloud-init at an instance's first boot) runs its hook only for EC2's NIC drivers; the
+# guest's virtio NICs are added to that list, nothing else changes.
+CLOUD_INIT_HOTPLUG_RULE = "/etc/udev/rules.d/90-cloud-init-hook-hotplug.rules"
+CLOUD_INIT_LOG = "/var/log/cloud-init.log"
+
+
+class Pingers:
+    """One ping per (host, address) every `interval` s for `seconds`, all at once, each with
+    a fixed count so that no reply still in flight is counted as lost at the end."""
+
+    def __init__(self, vpc, pairs, seconds, interval=0.2):
+        self.vpc, self.pairs = vpc, pairs
+        count = int(seconds / interval)
+        self.procs = []
+        for role, address in pairs:
+            proc = subprocess.Popen(["ip", "netns", "exec", vpc.ns(role), "ping", "-n", "-q", "-i", str(interval), "-c", str(count),
+                                     "-W", "2", address], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            vpc.pids.append(proc)
+            self.procs.append(proc)
+        self.deadline = time.time() + seconds + 10
+
+    def lost(self):
+        """{"host->address": lost replies} for every pair that lost one (-1: no summary)."""
+        bad = {}
+        for (role, address), proc in zip(self.pairs, self.procs):
+            try:
+                out = proc.communicate(timeout=max(5, self.deadline - time.time()))[0]
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGINT)
+                out = proc.communicate(timeout=10)[0]
+            self.vpc.pids.remove(proc)
+            match = re.search(r"(\d+) packets transmitted, (\d+) received", out)
+            lost = int(match.group(1)) - int(match.group(2)) if match else -1
+            if lost:
+                bad["%s->%s" % (role, address)] = lost
+        return bad
+
+
+class CloudSuite(Suite):
+    def every_address(self, enis):
+        """(host, address) pairs: each IPv4 address from a host in another subnet and from
+        the internet, each IPv6 address from the internet."""
+        pairs = []
+        for eni in enis:
+            other = "r2" if eni.subnet == 1 else "r1"
+            pairs += [(other, a) for a in eni.ipv4s] + [("inet", a) for a in eni.ipv4s + eni.ipv6s]
+        return pairs
+
+    def foreign_routing(self):
+        """cloud-init's policy routing left in the kernel: rules below ec2-netgen's bands
+        (other than the kernel's own at 0) and routes in tables 100-199."""
+        found = []
+        for family in ("-4", "-6"):
+            for line in self.inst.out("ip %s rule show" % family).splitlines():
+                priority = int(line.split(":")[0])
+                if 0 < priority < 10000:
+                    found.append(line.strip())
+            for table in range(100, 110):
+                routes = self.inst.out("ip %s route show table %d 2>/dev/null" % (family, table)).strip()
+                if routes:
+                    found.append("table %d: %s" % (table, routes.replace("\n", "; ")))
+        return found
+
+    def foreign_addresses(self):
+        """Global addresses on the ENIs that networkd did not configure (ConfigSource
+        "foreign" in `networkctl --json=short status`), or None when it says nothing."""
+        out = self.inst.out("networkctl --json=short status")
+        try:
+            interfaces = json.loads(out).get("Interfaces", [])
+        except ValueError:
+            return None
+        found = []
+        for interface in interfaces:
+            if interface.get("Type") != "ether":
+                continue
+            for address in interface.get("Addresses", []):
+                if address.get("Scope") == 0 and address.get("ConfigSource") == "foreign":
+                    found.append("%s %s" % (interface.get("Name"), address.get("Address")))
+        return found
+
+    def hotplug_query(self):
+        return self.inst.out("cloud-init devel hotplug-hook -s net query 2>/dev/null", timeout=180).strip()
+
+    def mark_virtio(self):
+        """The test-only rules: ec2-netgen's and cloud-init's hotplug rule treat virtio as EC2."""
+        self.inst.sh("printf '%%s\\n' '%s' > %s; "
+                     "if [ -f %s ]; then sed -i 's/==\"vif|ena|ixgbevf\"/==\"vif|ena|ixgbevf|virtio_net\"/' %s; fi; "
+                     "udevadm control --reload" % (VIRTIO_RULE, RULE_PATH, CLOUD_INIT_HOTPLUG_RULE, CLOUD_INIT_HOTPLUG_RULE))
+
+    def cloud_init_done(self, label):
+        code, out, err = self.inst.sh("cloud-init status --wait --long", check=False, timeout=420)
+        log = self.inst.out("grep -c 'Crawl of metadata service' %s; cat /run/cloud-init/ds-identify.log 2>/dev/null | "
+                            "grep -m1 -i 'found'" % CLOUD_INIT_LOG)
+        check("%s: cloud-init ran its EC2 datasource (ds-identify found it; cloud-init status: done)" % label,
+              code == 0 and "status: done" in out and "DataSourceEc2" in out and log.split("\n")[0].strip() not in ("", "0"),
+              (out + err).strip()[-400:] + " / " + log.strip()[-200:])
+        return out
+
+    # -- the life cycle ----------------------------------------------------------------
+    def run(self, shell=False):
+        self.vpc.setup([PRIMARY, SECOND], PRIMARY)
+        self.inst = Instance(self.vpc, self.image, "i-" + self.label.split()[0])
+        self.pkg = self.package_disk()
+        if shell:
+            return self.shell()
+        self.cloud_init_alone()
+        self.apt_install()
+        self.attach_detach_cloud()
+        self.left_alone()
+        self.new_instance()
+        self.inst.stop()
+
+    def package_disk(self):
+        pkg = os.path.join(self.inst.work, "pkg")
+        os.makedirs(pkg, exist_ok=True)
+        subprocess.run(["cp", self.deb, os.path.join(pkg, "ec2-netgen.deb")], check=True)
+        image = os.path.join(self.inst.work, "pkg.img")
+        run(["mkfs.ext4", "-q", "-F", "-d", pkg, image, "%dM" % (os.path.getsize(self.deb) // (1 << 20) + 16)])
+        return image
+
+    def cloud_init_alone(self):
+        label = "%s: cloud-init alone, first boot" % self.label
+        self.inst.start([PRIMARY, SECOND], extra_disk=self.pkg)
+        info("%s: boot to guest agent %.1f s (TCG)" % (self.label, self.inst.booted_after))
+        self.cloud_init_done(label)
+        yaml = self.inst.out("cat /etc/netplan/50-cloud-init.yaml")
+        check("%s: cloud-init rendered both NICs for netplan (/etc/netplan/50-cloud-init.yaml)" % label,
+              PRIMARY.mac in yaml and SECOND.mac in yaml, yaml[-400:])
+        self.inst.wait_guest("ip -4 -o addr show | grep -q ' %s/'" % SECOND.ipv4s[1], 120, "netplan's addresses on the second NIC")
+        info("%s: rules %s" % (label, " | ".join(l.strip() for l in self.inst.out("ip rule show").splitlines())))
+        bad = self.replies([("r1", a) for a in SECOND.ipv4s])
+        info("%s: replies from the second NIC's addresses to its own subnet: %s" % (label, "all" if not bad else bad))
+        self.mark_virtio()
+
+    def apt_install(self):
+        label = "%s: apt install on the running instance" % self.label
+        before = self.hotplug_query()
+        pingers = Pingers(self.vpc, self.every_address([PRIMARY, SECOND]), seconds=75)
+        started = time.time()
+        code, out, err = self.inst.sh("mkdir -p /mnt/pkg && mount -o ro /dev/vdb /mnt/pkg && "
+                                      "apt-get install -y /mnt/pkg/ec2-netgen.deb", check=False, timeout=300)
+        check("%s: apt-get install ./ec2-netgen.deb succeeds offline" % label, code == 0, (out + err)[-400:])
+        try:
+            for eni in (PRIMARY, SECOND):
+                self.wait_configured(eni, 60)
+            took = time.time() - started
+            timer = self.inst.out("systemctl is-active ec2-netgen-refresh.timer").strip()
+            check("%s: takes over at once: ec2-netgen's files and tables for both ENIs, the refresh timer active" % label,
+                  timer == "active", "timer %s" % timer)
+            numbers.append("%s: apt-get install -> both ENIs configured %.1f s" % (label, took))
+        except RuntimeError as error:
+            check("%s: takes over at once: ec2-netgen's files and tables for both ENIs, the refresh timer active" % label,
+                  False, str(error))
+        lost = pingers.lost()
+        check("%s: no reply lost from any address (IPv4 and IPv6, every 200 ms) during the switch" % label, not lost, str(lost))
+        left = self.foreign_routing()
+        check("%s: no rule below ec2-netgen's bands and no cloud-init table left on the ENIs it manages" % label, not left,
+              "; ".join(left))
+        after = self.hotplug_query()
+        check("%s: cloud-init's network hotplug is off with the package's cloud.cfg.d file (was %s)" % (label, before or "?"),
+              after == "disabled" and before == "enabled", "before %r, after %r" % (before, after))
+        code, out, _ = self.inst.sh("ec2-netgen status", check=False, timeout=60)
+        check("%s: ec2-netgen status is clean" % label, code == 0, out[-400:])
+
+    def attach_detach_cloud(self):
+        label = "%s: hot attach with cloud-init's hotplug hook installed" % self.label
+        eni = HOTPLUG
+        applies = self.inst.out("grep -c \"'netplan', 'apply'\" %s || true" % CLOUD_INIT_LOG).strip()
+        pingers = Pingers(self.vpc, self.every_address([PRIMARY, SECOND]), seconds=40)
+        self.vpc.plug(eni)
+        self.vpc.write_dnsmasq_hosts()
+        self.vpc.write_srcdst()
+        self.vpc.publish(self.vpc.metadata())
+        added = self.inst.hot_plug(eni)
+        first = None
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if self.vpc.ping("r1", eni.ipv4s[1], count=1, wait=1)[1] == 1:
+                first = time.time()
+                break
+        check("%s: the new ENI's secondary address answers" % label, first is not None, "no reply within 120 s")
+        if first:
+            numbers.append("%s: device_add -> first reply %.1f s" % (label, first - added))
+        lost = pingers.lost()
+        check("%s: no reply lost from the ENIs already up (IPv4 and IPv6, every 200 ms)" % label, not lost, str(lost))
+        time.sleep(2)
+        hook = self.inst.out("journalctl -b --no-pager -o cat -u cloud-init-hotplugd.service | tail -5")
+        now = self.inst.out("grep -c \"'netplan', 'apply'\" %s || true" % CLOUD_INIT_LOG).strip()
+        check("%s: cloud-init's hook did not run `netplan apply`" % label, now == applies, "%s -> %s; %s" % (applies, now, hook[-300:]))
+        left = self.foreign_routing()
+        check("%s: no cloud-init rule or table after the attach" % label, not left, "; ".join(left))
+        self.detach(eni, 1, self.inst.link_name(eni.mac))
+
+    def left_alone(self):
+        """[Interface] MACAddress=SECOND Managed=no: after a boot (cloud-init renders again,
+        the primary only) networkd leaves the link alone: no file of netplan's applies, no
+        address, no rule for its addresses."""
+        label = "%s: an ENI left alone (Managed=no)" % self.label
+        self.inst.sh("mkdir -p /etc/ec2-netgen && printf '[Interface]\\nMACAddress=%s\\nManaged=no\\n' > "
+                     "/etc/ec2-netgen/ec2-netgen.conf" % SECOND.mac)
+        self.inst.reboot()
+        self.wait_configured(PRIMARY, 150)
+        time.sleep(5)
+        name = self.inst.link_name(SECOND.mac)
+        status = self.inst.out("networkctl status --no-pager %s" % name)
+        addresses = self.inst.out("ip -o addr show dev %s scope global" % name).strip()
+        rules = [l.strip() for l in self.inst.out("ip rule show").splitlines() if "10.0.2." in l]
+        applied = re.search(r"Network File: (\S+)", status)
+        check("%s: after a reboot networkd applies ec2-netgen's 79- file (unmanaged): no address, no rule" % label,
+              applied and "/79-ec2-netgen-" in applied.group(1) and "unmanaged" in status and not addresses and not rules,
+              "file %s; addresses %r; rules %s" % (applied.group(1) if applied else None, addresses, rules))
+        yaml = self.inst.out("cat /etc/netplan/50-cloud-init.yaml")
+        check("%s: cloud-init rendered the primary NIC only" % label, PRIMARY.mac in yaml and SECOND.mac not in yaml, yaml[-300:])
+        self.inst.sh("rm -f /etc/ec2-netgen/ec2-netgen.conf && ec2-netgen apply", check=False, timeout=120)
+        try:
+            self.wait_configured(SECOND, 60)
+            back = not self.replies([("r1", a) for a in SECOND.ipv4s])
+        except RuntimeError:
+            back = False
+        check("%s: managed again after the configuration is removed and ec2-netgen applies" % label, back)
+
+    def new_instance(self):
+        """A new instance-id: cloud-init's first boot again, on an image with ec2-netgen (an
+        AMI made from this instance). Pinged across the boot."""
+        label = "%s: first boot of a new instance with ec2-netgen installed" % self.label
+        self.vpc.instance_id = "i-0fedcba9876543210"
+        self.vpc.publish(self.vpc.metadata())
+        drops_before = sum(self.vpc.drops().values())
+        self.inst.reboot()
+        t0 = self.inst.started_at
+        try:
+            for eni in (PRIMARY, SECOND):
+                self.wait_configured(eni, 180)
+            numbers.append("%s: QEMU start -> ec2-netgen's tables for 2 ENIs %.1f s" % (label, time.time() - t0))
+        except RuntimeError as error:
+            check("%s: ec2-netgen configures both ENIs" % label, False, str(error))
+            return
+        out = self.cloud_init_done(label)
+        instance = self.inst.out("cat /var/lib/cloud/data/instance-id").strip()
+        yaml = self.inst.out("cat /etc/netplan/50-cloud-init.yaml")
+        check("%s: cloud-init rendered again for the new instance-id, the primary NIC only" % label,
+              instance == self.vpc.instance_id and PRIMARY.mac in yaml and SECOND.mac not in yaml, "%s; %s" % (instance, yaml[-300:]))
+        bad = self.replies(self.every_address([PRIMARY, SECOND]))
+        drops = sum(self.vpc.drops().values()) - drops_before
+        check("%s: every address answers, no reply dropped by the source/destination check across the boot" % label,
+              not bad and drops == 0, "%s; %d dropped" % (bad, drops))
+        left = self.foreign_routing()
+        check("%s: no rule below ec2-netgen's bands, no cloud-init table" % label, not left, "; ".join(left))
+        # Every global address is networkd's (static from a file, or its own DHCP lease),
+        # none a "foreign" one left behind by cloud-init's ephemeral DHCP client with a
+        # lifetime nobody renews.
+        foreign = self.foreign_addresses()
+        clients = self.inst.out("pgrep -a dhcpcd; pgrep -a dhclient").strip()
+        check("%s: no address networkd does not own (left by cloud-init's DHCP client), no such client running" % label,
+              foreign == [] and not clients, "%s; %s" % (foreign, clients))
+        check("%s: cloud-init's network hotplug stays off" % label, self.hotplug_query() == "disabled")
+        del out
+
+
+from vm import Instance, run  # noqa: E402
