@@ -56,7 +56,18 @@ class Pingers:
         return bad
 
 
+# Test-only for amazon-ec2-net-utils: its udev rule's three lines with virtio_net as the
+# driver (doing nothing once the package is gone), and its catch-all matching virtio_net
+# through a drop-in. The suite's own files are named 98-test-*/50-test-*.
+PEER_RULE = "/etc/udev/rules.d/98-test-virtio-peer.rules"
+PEER_DROPIN = "/etc/systemd/network/80-ec2.network.d/50-test-virtio.conf"
+
+
 class CloudSuite(Suite):
+    def __init__(self, image, deb, label, previous):
+        Suite.__init__(self, image, deb, label)
+        self.previous = previous  # the previous release's .deb, for the upgrade
+
     def every_address(self, enis):
         """(host, address) pairs: each IPv4 address from a host in another subnet and from
         the internet, each IPv6 address from the internet."""
@@ -108,12 +119,14 @@ class CloudSuite(Suite):
                      "udevadm control --reload" % (VIRTIO_RULE, RULE_PATH, CLOUD_INIT_HOTPLUG_RULE, CLOUD_INIT_HOTPLUG_RULE))
 
     def cloud_init_done(self, label):
+        """cloud-init finished without an error, on the datasource ds-identify chose from
+        the DMI (its /run/cloud-init/cloud.cfg), having read the metadata service."""
         code, out, err = self.inst.sh("cloud-init status --wait --long", check=False, timeout=420)
-        log = self.inst.out("grep -c 'Crawl of metadata service' %s; cat /run/cloud-init/ds-identify.log 2>/dev/null | "
-                            "grep -m1 -i 'found'" % CLOUD_INIT_LOG)
-        check("%s: cloud-init ran its EC2 datasource (ds-identify found it; cloud-init status: done)" % label,
-              code == 0 and "status: done" in out and "DataSourceEc2" in out and log.split("\n")[0].strip() not in ("", "0"),
-              (out + err).strip()[-400:] + " / " + log.strip()[-200:])
+        found = self.inst.out("cat /run/cloud-init/cloud.cfg 2>/dev/null; grep -c 'Using metadata source' %s" % CLOUD_INIT_LOG)
+        check("%s: cloud-init ran its EC2 datasource (ds-identify chose Ec2, IMDS read, status done, no error)" % label,
+              code == 0 and "status: done" in out and "DataSourceEc2" in out and re.search(r"datasource_list: \[ ?Ec2", found)
+              and found.strip().split("\n")[-1] not in ("", "0"),
+              (out + err).strip()[-400:] + " / " + found.strip()[-200:])
         return out
 
     # -- the life cycle ----------------------------------------------------------------
@@ -129,13 +142,23 @@ class CloudSuite(Suite):
         self.left_alone()
         self.new_instance()
         self.inst.stop()
+        # A second instance of the same image: the switch from Debian's
+        # amazon-ec2-net-utils by apt, then the upgrade from the previous release.
+        self.inst = Instance(self.vpc, self.image, "i2-" + self.label.split()[0])
+        self.vpc.instance_id = "i-0aaaabbbbccccdddd"
+        self.vpc.publish(self.vpc.metadata())
+        self.pkg = self.package_disk()
+        self.switch_from_peer()
+        self.upgrade()
+        self.inst.stop()
 
     def package_disk(self):
         pkg = os.path.join(self.inst.work, "pkg")
         os.makedirs(pkg, exist_ok=True)
         subprocess.run(["cp", self.deb, os.path.join(pkg, "ec2-netgen.deb")], check=True)
+        subprocess.run(["cp", self.previous, os.path.join(pkg, "ec2-netgen-previous.deb")], check=True)
         image = os.path.join(self.inst.work, "pkg.img")
-        run(["mkfs.ext4", "-q", "-F", "-d", pkg, image, "%dM" % (os.path.getsize(self.deb) // (1 << 20) + 16)])
+        run(["mkfs.ext4", "-q", "-F", "-d", pkg, image, "%dM" % (2 * os.path.getsize(self.deb) // (1 << 20) + 16)])
         return image
 
     def cloud_init_alone(self):
@@ -211,24 +234,107 @@ class CloudSuite(Suite):
         check("%s: no cloud-init rule or table after the attach" % label, not left, "; ".join(left))
         self.detach(eni, 1, self.inst.link_name(eni.mac))
 
+    def switch_from_peer(self):
+        """Debian's amazon-ec2-net-utils installed with apt on the cloud image and routing
+        (a boot with it), then `apt-get install ./ec2-netgen.deb` replaces it, pinged."""
+        label = "%s: the switch from amazon-ec2-net-utils by apt" % self.label
+        self.inst.start([PRIMARY, SECOND], extra_disk=self.pkg)
+        self.cloud_init_done("%s (second instance)" % self.label)
+        self.mark_virtio()
+        code, out, err = self.inst.sh("apt-get install -y /opt/peer-debs/*.deb", check=False, timeout=300)
+        check("%s: apt-get installs Debian's amazon-ec2-net-utils" % label, code == 0, (out + err)[-300:])
+        peer_rule = self.inst.out("sed 's/==\"vif|ena|ixgbevf\"/==\"virtio_net\"/; s/^SUBSYSTEM/TEST==\"\\/usr\\/bin\\/setup-policy-routes\", SUBSYSTEM/' "
+                                  "/usr/lib/udev/rules.d/99-vpc-policy-routes.rules")
+        self.inst.sh("cat > %s <<'EOF'\n%sEOF\nmkdir -p %s && printf '[Match]\\nDriver=virtio_net\\n' > %s"
+                     % (PEER_RULE, peer_rule, os.path.dirname(PEER_DROPIN), PEER_DROPIN))
+        self.inst.reboot()
+        self.inst.wait_guest("systemctl is-active -q policy-routes@$(ls /sys/class/net | grep -m1 enp2).service", 150,
+                             "amazon-ec2-net-utils' policy-routes@ on the second NIC")
+        time.sleep(10)
+        rules = self.inst.out("ip rule show")
+        files = self.inst.out("ls /run/systemd/network; networkctl --no-pager --no-legend list")
+        info("%s: with amazon-ec2-net-utils: rules %s" % (label, " | ".join(l.strip() for l in rules.splitlines())))
+        info("%s: with amazon-ec2-net-utils: files and links %s" % (label, files.replace("\n", " ")))
+        bad = self.replies(self.every_address([PRIMARY, SECOND]))
+        check("%s: before the switch every address answers" % label, not bad, str(bad))
+        pingers = Pingers(self.vpc, self.every_address([PRIMARY, SECOND]), seconds=75)
+        code, out, err = self.inst.sh("mkdir -p /mnt/pkg && mount -o ro /dev/vdb /mnt/pkg && "
+                                      "apt-get install -y /mnt/pkg/ec2-netgen.deb", check=False, timeout=300)
+        check("%s: apt-get install ./ec2-netgen.deb removes amazon-ec2-net-utils in the same step" % label,
+              code == 0 and "Removing amazon-ec2-net-utils" in out, (out + err)[-500:])
+        try:
+            for eni in (PRIMARY, SECOND):
+                self.wait_configured(eni, 60)
+            ok, detail = True, ""
+        except RuntimeError as error:
+            ok, detail = False, str(error)
+        check("%s: ec2-netgen takes over both ENIs at once" % label, ok, detail)
+        lost = pingers.lost()
+        check("%s: no reply lost from any address (IPv4 and IPv6, every 200 ms) during the switch" % label, not lost, str(lost))
+        self.inst.reboot()
+        for eni in (PRIMARY, SECOND):
+            self.wait_configured(eni, 150)
+        leftovers = self.inst.out(
+            "systemctl list-units --all --plain --no-legend 'policy-routes@*' 'refresh-policy-routes@*'; "
+            "systemctl list-unit-files --no-legend 'policy-routes@*' 'refresh-policy-routes@*'; "
+            "ls /usr/bin/setup-policy-routes /usr/lib/systemd/network/80-ec2.network /usr/lib/udev/rules.d/99-vpc-policy-routes.rules "
+            "/etc/systemd/system/*.wants/*policy-routes* 2>/dev/null; ls /run/systemd/network | grep -v ec2-netgen | grep '^70-'; "
+            "ip rule show | grep -vE '^(0|1[0-9]{4}|2[0-4][0-9]{3}|3276[67]):'")
+        check("%s: after the next boot none of the old tool's units, timers, files or rules remain" % label,
+              not leftovers.strip(), leftovers.strip()[-500:])
+        bad = self.replies(self.every_address([PRIMARY, SECOND]))
+        check("%s: after the next boot every address answers" % label, not bad, str(bad))
+
+    def upgrade(self):
+        """The previous release installed (apt, over this one) and routing, with a
+        configuration file; then `apt-get install ./ec2-netgen.deb`, pinged: nothing lost,
+        no duplicate rule, at most one networkd reload, the cache and configuration kept."""
+        label = "%s: upgrade from the previous release by apt" % self.label
+        version = self.inst.out("dpkg-deb -f /mnt/pkg/ec2-netgen-previous.deb Version").strip()
+        self.inst.sh("mkdir -p /etc/ec2-netgen && printf '[Refresh]\\nIntervalSec=300\\n' > /etc/ec2-netgen/ec2-netgen.conf")
+        code, out, err = self.inst.sh("apt-get install -y --allow-downgrades /mnt/pkg/ec2-netgen-previous.deb", check=False, timeout=300)
+        if not check("%s: the previous release (%s) installs" % (label, version), code == 0, (out + err)[-300:]):
+            return
+        time.sleep(15)
+        self.inst.sh("systemctl start ec2-netgen-refresh.service", check=False, timeout=120)
+        bad = self.replies(self.every_address([PRIMARY, SECOND]))
+        check("%s: the previous release routes every address" % label, not bad, str(bad))
+        cache = self.inst.out("sha256sum /var/lib/ec2-netgen/metadata.json").split()[:1]
+        cursor = self.inst.out("journalctl -n 1 -o cat --show-cursor --no-pager").strip().split("-- cursor: ")[-1]
+        pingers = Pingers(self.vpc, self.every_address([PRIMARY, SECOND]), seconds=60)
+        code, out, err = self.inst.sh("apt-get install -y /mnt/pkg/ec2-netgen.deb", check=False, timeout=300)
+        check("%s: apt-get install ./ec2-netgen.deb upgrades" % label, code == 0 and "Unpacking ec2-netgen" in out, (out + err)[-300:])
+        time.sleep(20)
+        lost = pingers.lost()
+        check("%s: no reply lost from any address (IPv4 and IPv6, every 200 ms)" % label, not lost, str(lost))
+        rules = [l.strip() for f in ("-4", "-6") for l in self.inst.out("ip %s rule show" % f).splitlines()]
+        duplicates = sorted(set(r for r in rules if rules.count(r) > 1))
+        check("%s: no duplicate rule" % label, not duplicates, str(duplicates))
+        reloads = self.inst.out("journalctl --no-pager -o cat --after-cursor='%s' | grep -c 'reloaded  *systemd-networkd\\|Reloading network' || true"
+                                % cursor).strip()
+        check("%s: at most one networkd reload" % label, reloads in ("0", "1"), "%s reloads" % reloads)
+        kept = self.inst.out("cat /etc/ec2-netgen/ec2-netgen.conf; sha256sum /var/lib/ec2-netgen/metadata.json").split()
+        check("%s: the configuration and the metadata cache are kept" % label,
+              "IntervalSec=300" in kept and cache and cache[0] in kept, " ".join(kept))
+        self.inst.sh("rm -f /etc/ec2-netgen/ec2-netgen.conf")
+
     def left_alone(self):
-        """[Interface] MACAddress=SECOND Managed=no: after a boot (cloud-init renders again,
-        the primary only) networkd leaves the link alone: no file of netplan's applies, no
-        address, no rule for its addresses."""
+        """[Interface] MACAddress=SECOND Managed=no: networkd leaves the link alone (no
+        file of netplan's applies: no address, no rule for its addresses), at once on the
+        running instance and after a reboot (cloud-init renders again, the primary only)."""
         label = "%s: an ENI left alone (Managed=no)" % self.label
         self.inst.sh("mkdir -p /etc/ec2-netgen && printf '[Interface]\\nMACAddress=%s\\nManaged=no\\n' > "
-                     "/etc/ec2-netgen/ec2-netgen.conf" % SECOND.mac)
+                     "/etc/ec2-netgen/ec2-netgen.conf && ec2-netgen apply" % SECOND.mac, check=False, timeout=120)
+        time.sleep(3)
+        problem = self.left_alone_problem()
+        check("%s: right after `ec2-netgen apply` on the running instance, networkd leaves the link alone" % label,
+              not problem, problem)
         self.inst.reboot()
         self.wait_configured(PRIMARY, 150)
         time.sleep(5)
-        name = self.inst.link_name(SECOND.mac)
-        status = self.inst.out("networkctl status --no-pager %s" % name)
-        addresses = self.inst.out("ip -o addr show dev %s scope global" % name).strip()
-        rules = [l.strip() for l in self.inst.out("ip rule show").splitlines() if "10.0.2." in l]
-        applied = re.search(r"Network File: (\S+)", status)
-        check("%s: after a reboot networkd applies ec2-netgen's 79- file (unmanaged): no address, no rule" % label,
-              applied and "/79-ec2-netgen-" in applied.group(1) and "unmanaged" in status and not addresses and not rules,
-              "file %s; addresses %r; rules %s" % (applied.group(1) if applied else None, addresses, rules))
+        problem = self.left_alone_problem()
+        check("%s: after a reboot networkd leaves the link alone (ec2-netgen's 79- file): no address, no rule" % label,
+              not problem, problem)
         yaml = self.inst.out("cat /etc/netplan/50-cloud-init.yaml")
         check("%s: cloud-init rendered the primary NIC only" % label, PRIMARY.mac in yaml and SECOND.mac not in yaml, yaml[-300:])
         self.inst.sh("rm -f /etc/ec2-netgen/ec2-netgen.conf && ec2-netgen apply", check=False, timeout=120)
@@ -238,6 +344,19 @@ class CloudSuite(Suite):
         except RuntimeError:
             back = False
         check("%s: managed again after the configuration is removed and ec2-netgen applies" % label, back)
+
+    def left_alone_problem(self):
+        name = self.inst.link_name(SECOND.mac)
+        status = self.inst.out("networkctl status --no-pager %s" % name)
+        addresses = self.inst.out("ip -o addr show dev %s scope global" % name).strip()
+        rules = [l.strip() for l in self.inst.out("ip rule show").splitlines() if "10.0.2." in l]
+        ours = self.inst.out("ls /run/systemd/network/79-ec2-netgen-%s.network" % SECOND.mac.replace(":", "")).strip()
+        state = re.search(r"State: (.*)", status)
+        if ours and state and "unmanaged" in state.group(1) and not addresses and not rules:
+            return ""
+        return "79- file %r; state %s; %s; addresses %r; rules %s" % (
+            ours, state.group(1) if state else None, re.search(r"Network File: (\S+)", status).group(0) if "Network File" in status else "",
+            addresses, rules)
 
     def new_instance(self):
         """A new instance-id: cloud-init's first boot again, on an image with ec2-netgen (an

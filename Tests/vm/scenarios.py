@@ -4,7 +4,10 @@ attach and detach through QMP, the refresh timer, a reboot with IMDS unreachable
 off switches, and the package's removal. One instance per image; each check prints its
 own ok/FAIL line, and the run ends with "N passed, M failed".
 
-    python3 Tests/vm/scenarios.py IMAGE_DIR DEB [--shell]
+    python3 Tests/vm/scenarios.py IMAGE_DIR DEB [--previous DEB] [--shell]
+
+A cloud image (one with cloud-init) runs Tests/vm/cloud.py's life cycle instead, which
+upgrades from the --previous release's package.
 
 --shell boots the instance with the package installed and the VPC up, prints how to
 reach its serial console, and waits for Enter (the debugging shell of README).
@@ -488,7 +491,7 @@ def main():
         sys.modules.setdefault("scenarios", sys.modules[__name__])  # cloud.py shares this module's results
         from cloud import CloudSuite
         label = "%s cloud-init %s" % (label.replace("-cloud", ""), versions[versions.index("cloud-init") + 1].split("-")[0])
-        suite = CloudSuite(image, deb, label)
+        suite = CloudSuite(image, deb, label, sys.argv[sys.argv.index("--previous") + 1])
     else:
         suite = Suite(image, deb, label, imds_mode)
     try:
