@@ -15,6 +15,8 @@ reach its serial console, and waits for Enter (the debugging shell of README).
 import os, re, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import known_failures  # noqa: E402
 from vm import ENI, Instance, TapVPC, run  # noqa: E402
 
 # The one test-only change to the image: EC2's NIC drivers do not exist in QEMU, so the
@@ -29,9 +31,22 @@ HOTPLUG = ENI("e2", "02:00:00:00:01:03", 3, 2, ["10.0.3.30", "10.0.3.31"])
 
 results = []
 numbers = []
+# Strict checks this image does not pass yet: {key: "#issue what fails"} from
+# Tests/known-failures, suite vm/IMAGE (a check opts in with its key). A listed check that
+# fails is printed as KNOWN FAIL and not counted; one that passes says so.
+KNOWN = {}
+SUITE = "vm"
 
 
-def check(name, passed, detail=""):
+def check(name, passed, detail="", key=None):
+    if key in KNOWN:
+        if passed:
+            results.append(True)
+            print("KNOWN FAIL PASSED - %s %s: %s: listed in Tests/known-failures (%s) but passed this run"
+                  % (SUITE, key, name, KNOWN[key]), flush=True)
+        else:
+            print("KNOWN FAIL - %s %s (%s), not counted: %s: %s" % (SUITE, key, KNOWN[key], name, detail), flush=True)
+        return passed
     results.append(bool(passed))
     print("%s - %s%s" % ("ok  " if passed else "FAIL", name, "" if passed or not detail else ": " + detail), flush=True)
     return passed
@@ -449,7 +464,7 @@ class Suite:
         leftovers = self.inst.out(
             "systemctl list-unit-files --no-legend 'ec2-netgen*'; systemctl list-units --all --no-legend --plain 'ec2-netgen*'; "
             "ls /run/systemd/network /run/systemd/generator* /etc/systemd /usr/lib/systemd /usr/lib/udev/rules.d 2>/dev/null | grep -i ec2-netgen; "
-            "ip rule | grep -E 'lookup 1[0-9]{4}'; ls /usr/bin/ec2-netgen* 2>/dev/null")
+            "ip rule | grep -E 'lookup 1[0-9]{4}'; ls /usr/bin/ec2-netgen* /etc/cloud/cloud.cfg.d/90_ec2-netgen.cfg 2>/dev/null")
         check("%s: after the next boot no ec2-netgen unit, rule or file is left" % label, not leftovers.strip(), leftovers.strip())
         state = self.inst.out("ls -d /var/lib/ec2-netgen 2>/dev/null; dpkg --purge ec2-netgen >/dev/null 2>&1; ls -d /var/lib/ec2-netgen 2>/dev/null")
         check("%s: the metadata cache stays until dpkg --purge, which removes it" % label,
@@ -478,6 +493,9 @@ class Suite:
 
 def main():
     image, deb = sys.argv[1], sys.argv[2]
+    global SUITE
+    SUITE = "vm/" + os.path.basename(image.rstrip("/")).rsplit("-", 1)[0]
+    KNOWN.update(known_failures.load(SUITE))
     label = os.path.basename(image.rstrip("/")).split("-")[0]
     versions = open(os.path.join(image, "versions")).read().split()
     label = "%s (systemd %s)" % (label, versions[versions.index("systemd") + 1].split(".")[0])

@@ -109,6 +109,13 @@ func networkFile(_ interface: InterfacePlan, imds: IMDSNetworking = .off) -> [UI
         file.section("Address")
         file.entry("Address", address)
         file.entry("AddPrefixRoute", literal: "no")
+        if address.family == .ipv6 {
+            // The VPC gives each address to one ENI, so duplicate address detection finds
+            // nothing; it only holds a new address tentative, unusable as a source, for a
+            // second or more: at boot, at attach, and when ec2-netgen takes a link over
+            // from netplan or amazon-ec2-net-utils (docs/decisions.md).
+            file.entry("DuplicateAddressDetection", literal: "none")
+        }
     }
     for route in interface.routes {
         routeSection(&file, route)
