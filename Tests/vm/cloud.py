@@ -267,9 +267,14 @@ class CloudSuite(Suite):
         files = self.inst.out("ls /run/systemd/network; networkctl --no-pager --no-legend list")
         info("%s: with amazon-ec2-net-utils: rules %s" % (label, " | ".join(l.strip() for l in rules.splitlines())))
         info("%s: with amazon-ec2-net-utils: files and links %s" % (label, files.replace("\n", " ")))
-        bad = self.replies(self.every_address([PRIMARY, SECOND]))
-        check("%s: before the switch every address answers" % label, not bad, str(bad))
-        pingers = Pingers(self.vpc, self.every_address([PRIMARY, SECOND]), seconds=75)
+        # Debian's amazon-ec2-net-utils writes 70- files, which netplan's 10- files beat:
+        # on a cloud image it routes only what cloud-init's own rendering routes. The pings
+        # across the switch go to what answered before it; everything must answer after.
+        pairs = self.every_address([PRIMARY, SECOND])
+        bad = self.replies(pairs)
+        info("%s: before the switch, %s" % (label, "every address answers" if not bad else "not answering: %s" % bad))
+        answered = [p for p in pairs if "%s->%s" % p not in " ".join(b.split()[0] for b in bad).split()]
+        pingers = Pingers(self.vpc, answered, seconds=75)
         code, out, err = self.inst.sh("mkdir -p /mnt/pkg && mount -o ro /dev/vdb /mnt/pkg && "
                                       "apt-get install -y /mnt/pkg/ec2-netgen.deb", check=False, timeout=300)
         check("%s: apt-get install ./ec2-netgen.deb removes amazon-ec2-net-utils in the same step" % label,
@@ -282,8 +287,10 @@ class CloudSuite(Suite):
             ok, detail = False, str(error)
         check("%s: ec2-netgen takes over both ENIs at once" % label, ok, detail)
         lost = pingers.lost()
-        check("%s: no reply lost from any address (IPv4 and IPv6, every 200 ms) during the switch" % label, not lost, str(lost),
-              key="switch-replies")
+        check("%s: no reply lost from any address that answered before (IPv4 and IPv6, every 200 ms) during the switch" % label,
+              not lost, str(lost), key="switch-replies")
+        bad = self.replies(pairs)
+        check("%s: right after the switch every address answers" % label, not bad, str(bad))
         self.inst.reboot()
         for eni in (PRIMARY, SECOND):
             self.wait_configured(eni, 150)
@@ -321,12 +328,12 @@ class CloudSuite(Suite):
         time.sleep(20)
         lost = pingers.lost()
         check("%s: no reply lost from any address (IPv4 and IPv6, every 200 ms)" % label, not lost, str(lost), key="upgrade-replies")
-        rules = [l.strip() for f in ("-4", "-6") for l in self.inst.out("ip %s rule show" % f).splitlines()]
+        rules = [f + " " + l.strip() for f in ("-4", "-6") for l in self.inst.out("ip %s rule show" % f).splitlines()]
         duplicates = sorted(set(r for r in rules if rules.count(r) > 1))
         check("%s: no duplicate rule" % label, not duplicates, str(duplicates))
-        reloads = self.inst.out("journalctl --no-pager -o cat --after-cursor='%s' | grep -c 'reloaded  *systemd-networkd\\|Reloading network' || true"
-                                % cursor).strip()
-        check("%s: at most one networkd reload" % label, reloads in ("0", "1"), "%s reloads" % reloads)
+        reloads = self.inst.out("journalctl --no-pager -o short-precise --after-cursor='%s' | grep 'reloaded  *systemd-networkd'"
+                                % cursor).strip().splitlines()
+        check("%s: at most one networkd reload" % label, len(reloads) <= 1, "%d reloads: %s" % (len(reloads), reloads))
         kept = self.inst.out("cat /etc/ec2-netgen/ec2-netgen.conf; sha256sum /var/lib/ec2-netgen/metadata.json").split()
         check("%s: the configuration and the metadata cache are kept" % label,
               "IntervalSec=300" in kept and cache and cache[0] in kept, " ".join(kept))
