@@ -651,9 +651,15 @@ def c2_attach_card1(vpc):
 
 
 def wait_configured_cards(vpc, enis, seconds=20):
+    """Until every ENI has its DHCP address under ec2-netgen's file (the lease's routes in
+    main with the ENI's metric: the table's routes, static, come before the new lease),
+    its rules and its table's default route."""
     for eni in enis:
         table = 10000 + 100 * eni.card + eni.device
+        metric = 512 + 100 * eni.card + eni.device
         vpc.wait_for(lambda: vpc.has_address(eni.name, eni.ipv4s[0]), seconds, "%s DHCPv4 address" % eni.name)
+        vpc.wait_for(lambda: "metric %d" % metric in vpc.inst("ip route show table main dev %s" % eni.name).stdout, seconds,
+                     "%s lease routes in main with metric %d" % (eni.name, metric))
         vpc.wait_for(lambda: ("from %s lookup %d" % (eni.ipv4s[0], table)) in vpc.rules(), seconds, "%s rules" % eni.name)
         vpc.wait_for(lambda: "default via" in vpc.inst("ip route show table %d" % table).stdout, seconds,
                      "table %d default route" % table)

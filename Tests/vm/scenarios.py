@@ -226,10 +226,12 @@ class Suite:
         units = [self.unit_state("ec2-netgen@%s.service" % names[eni.name]) for eni in (PRIMARY, SECOND)]
         # The units' entries were sent before they exited; journald in a guest starved of
         # CPU (three TCG guests on two cores) can take a while to store them.
+        # The refresh timer's first run can come before the udev-started units on a guest
+        # slow to boot; then it configures the ENIs and the units find their files up to date.
         journal = ""
         deadline = time.time() + 15
         while time.time() < deadline:
-            journal = self.inst.out("journalctl -b --no-pager -o cat -u 'ec2-netgen@*'")
+            journal = self.inst.out("journalctl -b --no-pager -o cat -u 'ec2-netgen@*' -u ec2-netgen-refresh.service")
             if journal.count("configured: table") >= 2:
                 break
             time.sleep(1)

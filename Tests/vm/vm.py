@@ -203,6 +203,7 @@ class Instance:
             except FileNotFoundError:
                 pass
         accel = "kvm" if os.environ.get("EC2_NETGEN_VM_KVM") == "1" else "tcg"
+        uuid = self.uuid if vendor == "Amazon EC2" else "0a1" + self.uuid[3:]
         argv = ["ip", "netns", "exec", self.vpc.ns("vpc"), "qemu-system-x86_64",
                 "-machine", "q35,accel=%s" % accel, "-m", str(self.memory), "-smp", "1", "-nodefaults", "-no-user-config",
                 "-display", "none", "-vga", "none",
@@ -215,7 +216,8 @@ class Instance:
                 "-smbios", "type=0,vendor=%s" % vendor,
                 # A Nitro instance's system UUID starts with "ec2" and its serial repeats it:
                 # what cloud-init's ds-identify and EC2 datasource look for.
-                "-smbios", "type=1,manufacturer=%s,product=m5.large,serial=%s,uuid=%s" % (vendor, self.uuid, self.uuid),
+                # Another vendor's machine gets a UUID of its own kind.
+                "-smbios", "type=1,manufacturer=%s,product=m5.large,serial=%s,uuid=%s" % (vendor, uuid, uuid),
                 "-smbios", "type=3,manufacturer=%s" % vendor,
                 "-chardev", "socket,id=ser0,path=%s,server=on,wait=off,logfile=%s,logappend=on"
                 % (os.path.join(self.work, "serial.sock"), os.path.join(self.work, "serial.log")),
