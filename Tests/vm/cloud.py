@@ -205,8 +205,11 @@ class CloudSuite(Suite):
         lost = pingers.lost()
         check("%s: no reply lost from any address (IPv4 and IPv6, every 200 ms) during the switch" % label, not lost, str(lost),
               key="install-replies")
-        if lost:  # the evidence, in the harness log (KEEP_WORK=1 keeps it)
-            self.inst.out("journalctl --no-pager -o short-precise --after-cursor='%s' -u systemd-networkd -u 'ec2-netgen*'" % cursor)
+        if lost:  # the evidence, printed: what networkd and ec2-netgen did meanwhile
+            journal = self.inst.out("journalctl --no-pager -o short-precise --after-cursor='%s' -u systemd-networkd "
+                                    "-u 'ec2-netgen*' | grep -v 'Could not set hostname' | head -40" % cursor)
+            for line in journal.splitlines():
+                info("%s: journal: %s" % (label, line[16:]))
         left = self.foreign_routing()
         check("%s: no rule below ec2-netgen's bands and no cloud-init table left on the ENIs it manages" % label, not left,
               "; ".join(left))
