@@ -92,6 +92,16 @@ class CloudSuite(Suite):
                     found.append("table %d: %s" % (table, routes.replace("\n", "; ")))
         return found
 
+    def answering(self, label, pairs):
+        """The pairs that answer now, printing the others: cloud-init 22.4's rendering
+        (Debian 12) has no policy routing, so replies from the second ENI to another
+        subnet are dropped before ec2-netgen comes; a reply lost at a switch is counted
+        only where there was one to lose, and every pair must answer after it."""
+        bad = self.replies(pairs)
+        info("%s: before, %s" % (label, "every address answers" if not bad else "not answering: %s" % bad))
+        failing = set(b.split()[0] for b in bad)
+        return [p for p in pairs if "%s->%s" % p not in failing]
+
     def foreign_addresses(self):
         """Global addresses on the ENIs that networkd did not configure (ConfigSource
         "foreign" in `networkctl --json=short status`), or None when it says nothing."""
@@ -186,7 +196,7 @@ class CloudSuite(Suite):
         label = "%s: apt install on the running instance" % self.label
         before = self.hotplug_query()
         cursor = self.inst.out("journalctl -n 1 -o cat --show-cursor --no-pager").strip().split("-- cursor: ")[-1]
-        pingers = Pingers(self.vpc, self.every_address([PRIMARY, SECOND]), seconds=75)
+        pingers = Pingers(self.vpc, self.answering(label, self.every_address([PRIMARY, SECOND])), seconds=75)
         started = time.time()
         code, out, err = self.inst.sh("mkdir -p /mnt/pkg && mount -o ro /dev/vdb /mnt/pkg && "
                                       "apt-get install -y /mnt/pkg/ec2-netgen.deb", check=False, timeout=300)
@@ -203,8 +213,10 @@ class CloudSuite(Suite):
             check("%s: takes over at once: ec2-netgen's files and tables for both ENIs, the refresh timer active" % label,
                   False, str(error))
         lost = pingers.lost()
-        check("%s: no reply lost from any address (IPv4 and IPv6, every 200 ms) during the switch" % label, not lost, str(lost),
-              key="install-replies")
+        check("%s: no reply lost from any address that answered before (IPv4 and IPv6, every 200 ms) during the switch" % label,
+              not lost, str(lost), key="install-replies")
+        bad = self.replies(self.every_address([PRIMARY, SECOND]))
+        check("%s: right after the switch every address answers" % label, not bad, str(bad))
         if lost:  # the evidence, printed: what networkd and ec2-netgen did meanwhile
             journal = self.inst.out("journalctl --no-pager -o short-precise --after-cursor='%s' -u systemd-networkd "
                                     "-u 'ec2-netgen*' | grep -v 'Could not set hostname' | head -40" % cursor)
@@ -274,10 +286,7 @@ class CloudSuite(Suite):
         # on a cloud image it routes only what cloud-init's own rendering routes. The pings
         # across the switch go to what answered before it; everything must answer after.
         pairs = self.every_address([PRIMARY, SECOND])
-        bad = self.replies(pairs)
-        info("%s: before the switch, %s" % (label, "every address answers" if not bad else "not answering: %s" % bad))
-        answered = [p for p in pairs if "%s->%s" % p not in " ".join(b.split()[0] for b in bad).split()]
-        pingers = Pingers(self.vpc, answered, seconds=75)
+        pingers = Pingers(self.vpc, self.answering(label, pairs), seconds=75)
         code, out, err = self.inst.sh("mkdir -p /mnt/pkg && mount -o ro /dev/vdb /mnt/pkg && "
                                       "apt-get install -y /mnt/pkg/ec2-netgen.deb", check=False, timeout=300)
         check("%s: apt-get install ./ec2-netgen.deb removes amazon-ec2-net-utils in the same step" % label,

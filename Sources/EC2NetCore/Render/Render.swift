@@ -69,6 +69,15 @@ func networkFile(_ interface: InterfacePlan, imds: IMDSNetworking = .off) -> [UI
     file.section("Network")
     file.entry("DHCP", literal: interface.dhcp4 ? "ipv4" : interface.dhcp6 ? "ipv6" : "no")
     file.entry("IPv6AcceptRA", literal: interface.ipv6 ? "yes" : "no")
+    if interface.ipv6 {
+        // The VPC gives each address to one ENI, so duplicate address detection finds
+        // nothing; it only holds a new address tentative, unusable as a source, for a
+        // second or more: at boot, at attach, and when ec2-netgen takes a link over from
+        // netplan or amazon-ec2-net-utils. Both for the link (the sysctl: networkd 252
+        // ignores an [Address]'s DuplicateAddressDetection=none) and per [Address] (257
+        // adds a re-added address before it applies the sysctl) (docs/decisions.md).
+        file.entry("IPv6DuplicateAddressDetection", 0)
+    }
     // A reload reconfigures a link whose file changed; keeping the DHCP-learned state
     // means adding a secondary IP costs no IPv4 packet (docs/decisions.md).
     file.entry("KeepConfiguration", literal: "dhcp")
@@ -109,13 +118,7 @@ func networkFile(_ interface: InterfacePlan, imds: IMDSNetworking = .off) -> [UI
         file.section("Address")
         file.entry("Address", address)
         file.entry("AddPrefixRoute", literal: "no")
-        if address.family == .ipv6 {
-            // The VPC gives each address to one ENI, so duplicate address detection finds
-            // nothing; it only holds a new address tentative, unusable as a source, for a
-            // second or more: at boot, at attach, and when ec2-netgen takes a link over
-            // from netplan or amazon-ec2-net-utils (docs/decisions.md).
-            file.entry("DuplicateAddressDetection", literal: "none")
-        }
+        if address.family == .ipv6 { file.entry("DuplicateAddressDetection", literal: "none") }
     }
     for route in interface.routes {
         routeSection(&file, route)
