@@ -237,17 +237,7 @@ class CloudSuite(Suite):
         eni = HOTPLUG
         applies = self.inst.out("grep -c \"'netplan', 'apply'\" %s || true" % CLOUD_INIT_LOG).strip()
         pingers = Pingers(self.vpc, self.every_address([PRIMARY, SECOND]), seconds=40)
-        self.vpc.plug(eni)
-        self.vpc.write_dnsmasq_hosts()
-        self.vpc.write_srcdst()
-        self.vpc.publish(self.vpc.metadata())
-        added = self.inst.hot_plug(eni)
-        first = None
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            if self.vpc.ping("r1", eni.ipv4s[1], count=1, wait=1)[1] == 1:
-                first = time.time()
-                break
+        added, _, first = self.attach(eni)
         check("%s: the new ENI's secondary address answers" % label, first is not None, "no reply within 120 s")
         if first:
             numbers.append("%s: device_add -> first reply %.1f s" % (label, first - added))

@@ -125,6 +125,22 @@ class Suite:
             return "%s: altnames %s missing (%s)" % (name, missing, " ".join(re.findall(r"altname \S+", link)))
         return None
 
+    def attach(self, eni):
+        """The ENI into the VPC and IMDS, then QMP device_add: (time of device_add, the
+        guest's boot time on this clock, time of the first reply from the ENI's secondary
+        address to r1, or None after 120 s)."""
+        self.vpc.plug(eni)
+        self.vpc.write_dnsmasq_hosts()
+        self.vpc.write_srcdst()
+        self.vpc.publish(self.vpc.metadata())
+        offset = time.time() - float(self.inst.out("cut -d' ' -f1 /proc/uptime"))
+        added = self.inst.hot_plug(eni)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if self.vpc.ping("r1", eni.ipv4s[1], count=1, wait=1)[1] == 1:
+                return added, offset, time.time()
+        return added, offset, None
+
     def ec2netgen_units(self):
         out = self.inst.out("systemctl list-units --all --plain --no-legend 'ec2-netgen*'")
         return [line.split()[0] for line in out.splitlines() if line.strip()]
@@ -254,18 +270,7 @@ class Suite:
         # Only this attach's entries count: earlier attaches reuse the link name.
         cursor = self.inst.out("journalctl -n 1 -o cat --show-cursor --no-pager").strip().split("-- cursor: ")[-1]
         since = "journalctl --no-pager -o cat --after-cursor='%s' -u " % cursor
-        self.vpc.plug(eni)
-        self.vpc.write_dnsmasq_hosts()
-        self.vpc.write_srcdst()
-        self.vpc.publish(self.vpc.metadata())
-        offset = time.time() - float(self.inst.out("cut -d' ' -f1 /proc/uptime"))
-        added = self.inst.hot_plug(eni)
-        first_reply = None
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            if self.vpc.ping("r1", eni.ipv4s[1], count=1, wait=1)[1] == 1:
-                first_reply = time.time()
-                break
+        added, offset, first_reply = self.attach(eni)
         name = self.inst.link_name(eni.mac)
         label = "%s: hot attach %d" % (self.label, attempt)
         if not check("%s: a remote host gets replies from the new ENI's secondary address" % label, first_reply is not None,
