@@ -240,9 +240,7 @@ class Instance:
         self.qemu = self.vpc.spawn(argv, "%s-qemu.log" % self.name)
         self.vpc.wait_for(lambda: os.path.exists(os.path.join(self.work, "qmp.sock")), 20, "QEMU's QMP socket")
         self.qmp = QMP(os.path.join(self.work, "qmp.sock"))
-        # Five TCG guests share two cores in the suite: a cloud image's first boot (cloud-init,
-        # ssh host keys) reached the guest agent after more than 240 s once.
-        self.agent.wait(600)
+        self.agent.wait(240)
         self.booted_after = time.time() - self.started_at
 
     def sh(self, command, check=True, timeout=120):
