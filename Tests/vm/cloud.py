@@ -183,6 +183,8 @@ class CloudSuite(Suite):
         self.inst.start([PRIMARY, SECOND], extra_disk=self.pkg)
         info("%s: boot to guest agent %.1f s (TCG)" % (self.label, self.inst.booted_after))
         self.cloud_init_done(label)
+        info("%s: slowest units of the first boot: %s" % (label, " | ".join(
+            " ".join(l.split()) for l in self.inst.out("systemd-analyze blame --no-pager 2>&1 | head -6").splitlines())))
         yaml = self.inst.out("cat /etc/netplan/50-cloud-init.yaml")
         check("%s: cloud-init rendered both NICs for netplan (/etc/netplan/50-cloud-init.yaml)" % label,
               PRIMARY.mac in yaml and SECOND.mac in yaml, yaml[-400:])

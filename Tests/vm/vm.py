@@ -6,7 +6,7 @@ The guest is driven through the QEMU guest agent on a virtio-serial port, so no 
 of the harness crosses the guest's network; hot plug goes through QMP. Every tap, process
 and file is named by the VPC's run id and removed in cleanup(), also after a failure.
 """
-import base64, hashlib, json, os, socket, subprocess, sys, time
+import base64, fcntl, hashlib, json, os, socket, subprocess, sys, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scenarios"))
 from vpc import ENI, VPC, run  # noqa: E402
@@ -157,6 +157,39 @@ class Agent:
             sock.close()
 
 
+class BootSlot:
+    """At most one boot per core at a time across the suites Tests/vm/run starts side by
+    side (EC2_NETGEN_VM_BOOT_SLOTS names a directory of lock files, one per slot): a boot
+    is the heaviest part of a guest's life under TCG, and a cloud image's first boot
+    (cloud-init's stages are ordered before sysinit.target, so before the guest agent)
+    took over 240 s with five boots sharing two cores. A boot's clock starts once it holds
+    a slot. Without the variable (one suite run alone) every boot starts at once."""
+
+    def __enter__(self):
+        self.held = None
+        directory = os.environ.get("EC2_NETGEN_VM_BOOT_SLOTS")
+        if not directory:
+            return self
+        slots = [os.path.join(directory, "boot-slot-%d" % n) for n in range(os.cpu_count() or 1)]
+        while self.held is None:
+            for path in slots:
+                handle = open(path, "a")
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    self.held = handle
+                    break
+                except BlockingIOError:
+                    handle.close()
+            else:
+                time.sleep(0.5)
+        return self
+
+    def __exit__(self, *error):
+        if self.held:
+            self.held.close()
+        return False
+
+
 class Instance:
     """One EC2 instance: a disk overlay that lives across boots, and per boot a QEMU
     process with the DMI of a Nitro instance, the ENIs' NICs on taps, spare PCIe root
@@ -236,12 +269,13 @@ class Instance:
         self.free_ports = ["rp%d" % slot for slot in range(len(enis) + 1, len(enis) + self.SPARE_PORTS + 1)]
         if extra_disk:
             argv += ["-drive", "file=%s,if=virtio,format=raw,readonly=on" % extra_disk]
-        self.started_at = time.time()
-        self.qemu = self.vpc.spawn(argv, "%s-qemu.log" % self.name)
-        self.vpc.wait_for(lambda: os.path.exists(os.path.join(self.work, "qmp.sock")), 20, "QEMU's QMP socket")
-        self.qmp = QMP(os.path.join(self.work, "qmp.sock"))
-        self.agent.wait(240)
-        self.booted_after = time.time() - self.started_at
+        with BootSlot():
+            self.started_at = time.time()
+            self.qemu = self.vpc.spawn(argv, "%s-qemu.log" % self.name)
+            self.vpc.wait_for(lambda: os.path.exists(os.path.join(self.work, "qmp.sock")), 20, "QEMU's QMP socket")
+            self.qmp = QMP(os.path.join(self.work, "qmp.sock"))
+            self.agent.wait(240)
+            self.booted_after = time.time() - self.started_at
 
     def sh(self, command, check=True, timeout=120):
         code, out, err = self.agent.sh(command, timeout=timeout)
