@@ -18,7 +18,7 @@ struct ApplyArguments: Equatable {
     /// `--wait-for IFACE`.
     var waitFor: String?
     /// `--wait-timeout SECONDS`.
-    var waitTimeoutSeconds: Double = 60
+    var waitTimeoutSeconds: Double = IMDSClient.defaultWaitTimeoutSeconds
     /// `--no-reload`.
     var noReload = false
     /// `--diff`.
@@ -49,7 +49,7 @@ struct ApplyArguments: Equatable {
         request.includeAbsentLinks = boot
         request.retriggerLinks = !boot
         request.reportDiff = diff
-        var effects = root == "/" ? SystemEffects.live : .none
+        var effects = SystemEffects.forRoot(root)
         if noReload { effects.networkd = nil }
         let report: ApplyReport
         do {

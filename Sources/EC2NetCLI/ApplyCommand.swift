@@ -1,4 +1,5 @@
 import ArgumentParser
+import EC2NetIO
 
 /// `ec2-netgen apply`: declares its flags (help, error messages) and runs their values,
 /// an `ApplyArguments`.
@@ -25,7 +26,7 @@ struct ApplyCommand: ParsableCommand {
     var waitFor: String?
 
     @Option(help: ArgumentHelp("Give up --wait-for after this many seconds (more than 0, at most 3600).", valueName: "SECONDS"))
-    var waitTimeout: Double = 60
+    var waitTimeout: Double = IMDSClient.defaultWaitTimeoutSeconds
 
     @Flag(help: "Do not ask networkd to reload after a change.")
     var noReload = false

@@ -29,7 +29,7 @@ struct ExplainCommand: ParsableCommand {
     func run() throws {
         let (options, _) = ConfigurationFiles.loadLenient(root: root)
         let links = try Inputs.loadLinks(file: links, root: root)
-        let effects: SystemEffects = root == "/" ? .live : .none
+        let effects = SystemEffects.forRoot(root)
         let result = try IPAddress(address).map { try explain($0, root: root, links: links, options: options, effects: effects) }
             ?? explain(eni: address, root: root, links: links, options: options, effects: effects)
         print(result.lines.joined(separator: "\n"))

@@ -50,6 +50,6 @@ struct PlanCommand: ParsableCommand {
             return
         }
         print(plan.filesText(), terminator: "")
-        for skipped in plan.skipped { printError("skipped \(skipped.mac) \(skipped.interfaceID ?? ""): \(skipped.reason)") }
+        for skipped in plan.skipped { printError("skipped \(skipped)") }
     }
 }

@@ -30,7 +30,7 @@ struct StatusCommand: ParsableCommand {
         let (options, problems) = ConfigurationFiles.loadLenient(root: root)
         var request = StatusRequest(root: root, links: try Inputs.loadLinks(file: links, root: root), options: options)
         request.configurationProblems = problems
-        let whole = status(request, effects: root == "/" ? .live : .none)
+        let whole = status(request, effects: .forRoot(root))
         let report = eni.map(whole.only) ?? whole
         print(json ? report.json().serialized() : report.text(colour: Terminal.colour), terminator: "")
         if !report.inSync { throw ExitCode(1) }

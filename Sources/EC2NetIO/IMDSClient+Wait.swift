@@ -2,6 +2,9 @@ import EC2NetCore
 import Glibc
 
 extension IMDSClient {
+    /// How long `--wait-for` waits for IMDS to describe an attached ENI whole, unless told.
+    public static let defaultWaitTimeoutSeconds: Double = 60
+
     /// What is still missing from a MAC's record, or nil when it is complete: listed, with
     /// a device number, and past the IMDS-lag rule of the core (`lagSymptom`, the same the
     /// planner applies). Values go through the core's number parser; a value that does

@@ -1,3 +1,4 @@
+import EC2NetCore
 import EC2NetHTTP
 
 /// Where and how patiently to talk to IMDS.
@@ -69,34 +70,44 @@ public struct IMDSConfiguration: Sendable {
         sendFromOwnENI = endpoint == Self.ipv4Endpoint || endpoint == Self.ipv6Endpoint
     }
 
-    /// Chooses the endpoint as the AWS SDKs do: `--imds-endpoint` overrides everything,
-    /// else `AWS_EC2_METADATA_DISABLED=true` refuses, else
-    /// `AWS_EC2_METADATA_SERVICE_ENDPOINT`, else `…_ENDPOINT_MODE` (IPv4, IPv6); with none
-    /// of them, IPv4 with the IPv6 endpoint as the fallback when IPv4 has no route.
-    public static func resolve(override: String?, environment: [String: String]) throws(IOError) -> IMDSConfiguration {
-        if let override {
-            guard let endpoint = HTTPEndpoint(url: override) else {
-                throw .invalidEndpoint(source: "--imds-endpoint", value: override)
-            }
-            return IMDSConfiguration(endpoint: endpoint)
+    /// The variables of the AWS SDKs that choose the endpoint, as they spell them.
+    public static let disabledVariable = "AWS_EC2_METADATA_DISABLED"
+    public static let endpointVariable = "AWS_EC2_METADATA_SERVICE_ENDPOINT"
+    public static let modeVariable = "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"
+
+    /// Chooses the endpoint, the one place that does. The first of these that is set wins:
+    /// `--imds-endpoint`; `AWS_EC2_METADATA_DISABLED=true` (refuses); the endpoint of the
+    /// AWS SDK variable, then of `[IMDS] Endpoint=`; the mode of the variable, then of
+    /// `[IMDS] EndpointMode=`. With none of them: IPv4, with the IPv6 endpoint as the
+    /// fallback when IPv4 has no route (an IPv6-only instance). A bad value is refused
+    /// under the name of where it came from.
+    public static func resolve(flag: String?, environment: [String: String],
+                               settings: ServiceSettings) throws(IOError) -> IMDSConfiguration {
+        if let flag { return IMDSConfiguration(endpoint: try endpoint(flag, from: "--imds-endpoint")) }
+        if environment[disabledVariable]?.lowercased() == "true" { throw .disabledByEnvironment }
+        if let url = environment[endpointVariable], !url.isEmpty {
+            return IMDSConfiguration(endpoint: try endpoint(url, from: endpointVariable))
         }
-        if environment["AWS_EC2_METADATA_DISABLED"]?.lowercased() == "true" { throw .disabledByEnvironment }
-        if let url = environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"], !url.isEmpty {
-            guard let endpoint = HTTPEndpoint(url: url) else {
-                throw .invalidEndpoint(source: "AWS_EC2_METADATA_SERVICE_ENDPOINT", value: url)
-            }
-            return IMDSConfiguration(endpoint: endpoint)
+        if let url = settings.imdsEndpoint {
+            return IMDSConfiguration(endpoint: try endpoint(url, from: settings.imdsEndpointOrigin ?? "[IMDS] Endpoint="))
         }
-        guard let mode = environment["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"] else {
-            // Nothing chose: IPv4, and IPv6 when IPv4 has no route (an IPv6-only instance).
+        let mode = environment[modeVariable].map { (value: $0, source: modeVariable) }
+            ?? settings.imdsEndpointMode.map { (value: $0, source: settings.imdsEndpointModeOrigin ?? "[IMDS] EndpointMode=") }
+        guard let mode else {
             var configuration = IMDSConfiguration(endpoint: ipv4Endpoint)
             configuration.fallbackEndpoint = ipv6Endpoint
             return configuration
         }
-        switch mode.lowercased() {
+        switch mode.value.lowercased() {
         case "ipv4", "": return IMDSConfiguration(endpoint: ipv4Endpoint)
         case "ipv6": return IMDSConfiguration(endpoint: ipv6Endpoint)
-        default: throw .invalidEndpoint(source: "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", value: mode)
+        default: throw .invalidEndpointMode(source: mode.source, value: mode.value)
         }
+    }
+
+    /// An endpoint URL, or the error naming `source`: the one check of a URL's form.
+    public static func endpoint(_ url: String, from source: String) throws(IOError) -> HTTPEndpoint {
+        guard let endpoint = HTTPEndpoint(url: url) else { throw .invalidEndpoint(source: source, value: url) }
+        return endpoint
     }
 }

@@ -7,8 +7,11 @@ import Glibc
 public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
     /// `AWS_EC2_METADATA_DISABLED=true` and no `--imds-endpoint`.
     case disabledByEnvironment
-    /// An endpoint setting is not a usable `http://ADDRESS[:PORT]` URL.
+    /// An endpoint setting is not a usable `http://ADDRESS[:PORT]` URL; `source` names
+    /// where it came from (the flag, the variable, the configuration file and line).
     case invalidEndpoint(source: String, value: String)
+    /// An endpoint mode is neither IPv4 nor IPv6; `source` as above.
+    case invalidEndpointMode(source: String, value: String)
     /// 403: the instance's metadata options turn IMDS off.
     case forbidden(endpoint: String, path: String)
     /// 401 again after a fresh token.
@@ -53,10 +56,10 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .disabledByEnvironment:
             return "IMDS access is disabled by AWS_EC2_METADATA_DISABLED (use --imds-endpoint to override)"
-        case .invalidEndpoint(let source, let value) where source.hasSuffix("_MODE"):
+        case .invalidEndpointMode(let source, let value):
             return "\(source): \(value) is not IPv4 or IPv6"
         case .invalidEndpoint(let source, let value):
-            return "\(source): \(value) is not an http://ADDRESS[:PORT] endpoint"
+            return "\(source): \(value) is not an http://ADDRESS[:PORT] URL with a literal IPv4 or [IPv6] address"
         case .forbidden(let endpoint, let path):
             return "IMDS is disabled for this instance: \(endpoint)\(path) answered 403"
         case .unauthorized(let endpoint, let path):

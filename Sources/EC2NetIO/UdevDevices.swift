@@ -43,10 +43,9 @@ public enum UdevDevices {
                 driver = String(cString: parentDriver)
             }
         }
-        // EC2_NETGEN_NIC=0 (a rule before 99-ec2-netgen.rules) hands the link to someone else.
-        let optedOut = property(device, "EC2_NETGEN_NIC") == "0"
         return Link(name: String(cString: name), mac: mac, driver: driver, index: Int(index),
-                    managedBy: optedOut ? "udev rule (EC2_NETGEN_NIC=0)" : property(device, "ID_NET_MANAGED_BY"))
+                    managedBy: Management.manager(ec2NetgenNIC: property(device, "EC2_NETGEN_NIC"),
+                                                  managedBy: property(device, "ID_NET_MANAGED_BY")))
     }
 
     private static func attribute(_ device: OpaquePointer, _ name: String) -> String? {

@@ -10,7 +10,7 @@ extension ApplyReport {
         for name in sync.preserved { lines.append("kept      \(directory)/\(name) (metadata incomplete)") }
         for name in sync.foreign { lines.append("ignored   \(directory)/\(name) (named like ours, but not written by ec2-netgen)") }
         for skipped in plan.skipped {
-            lines.append("skipped   \(skipped.mac)\(skipped.interfaceID.map { " " + $0 } ?? ""): \(skipped.reason)")
+            lines.append("skipped   \(skipped)")
         }
         let total = sync.created.count + sync.updated.count + sync.removed.count
         lines.append(total == 0 ? "no change: \(sync.unchanged.count) files up to date"

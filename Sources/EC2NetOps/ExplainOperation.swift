@@ -7,14 +7,14 @@ import EC2NetIO
 /// has it — the routing numbers' meaning on one screen.
 public func explain(_ address: IPAddress, root: String, links: [Link], options: PlanOptions,
                     effects: SystemEffects) throws -> (lines: [String], found: Bool) {
-    guard let plan = try appliedPlan(root: root, links: links, options: options) else { return ([notApplied(root)], false) }
+    guard let plan = try appliedPlan(root: root, links: links, options: options) else { return ([AppliedMetadata.absence(root: root)], false) }
     return explain(address, in: plan, effects: effects)
 }
 
 /// `explain ENI`: every address and prefix of one ENI (by link name, MAC or ENI id).
 public func explain(eni name: String, root: String, links: [Link], options: PlanOptions,
                     effects: SystemEffects) throws -> (lines: [String], found: Bool) {
-    guard let plan = try appliedPlan(root: root, links: links, options: options) else { return ([notApplied(root)], false) }
+    guard let plan = try appliedPlan(root: root, links: links, options: options) else { return ([AppliedMetadata.absence(root: root)], false) }
     guard let one = plan.only(name), let interface = one.interfaces.first else {
         return (["no configured ENI is named \(quoted(name)) (a link name, MAC or ENI id)"], false)
     }
@@ -29,15 +29,11 @@ public func explain(eni name: String, root: String, links: [Link], options: Plan
 
 /// The plan of the last applied metadata (every ENI, attached or not), or nil.
 func appliedPlan(root: String, links: [Link], options: PlanOptions) throws -> Plan? {
-    let record = AppliedRecord(root: root), cache = MetadataCache(root: root)
-    guard let bytes = record.load() ?? (try? cache.load()).flatMap({ $0 }) else { return nil }
+    guard let applied = AppliedMetadata.load(root: root) else { return nil }
     var planOptions = options
     planOptions.includeAbsentLinks = true  // explain an ENI even while its link is away
-    return try EC2NetCore.plan(parse(MetadataDocument(bytes: bytes, source: record.path)), links: links, options: planOptions)
-}
-
-func notApplied(_ root: String) -> String {
-    "ec2-netgen has not applied here yet: no \(AppliedRecord(root: root).path) and no cache at \(MetadataCache(root: root).path)"
+    return try EC2NetCore.plan(parse(MetadataDocument(bytes: applied.bytes, source: applied.source)), links: links,
+                               options: planOptions)
 }
 
 func explain(_ address: IPAddress, in plan: Plan, effects: SystemEffects) -> (lines: [String], found: Bool) {

@@ -31,19 +31,12 @@ public func status(_ request: StatusRequest, effects: SystemEffects) -> StatusRe
     var report = StatusReport(problems: [])
     report.options = request.options
     report.notes += request.configurationProblems.map { "configuration: ignoring \($0)" }
-    let record = AppliedRecord(root: root)
-    let cache = MetadataCache(root: root)
-    let source: String
-    let bytes: [UInt8]
-    if let applied = record.load() {
-        (source, bytes) = (record.path, applied)
-    } else if let cached = (try? cache.load()).flatMap({ $0 }) {
-        (source, bytes) = (cache.path, cached)
-    } else {
-        report.problems.append("ec2-netgen has not applied here yet: no \(record.path) and no cache at \(cache.path)")
+    guard let applied = AppliedMetadata.load(root: root) else {
+        report.problems.append(AppliedMetadata.absence(root: root))
         return report
     }
-    report.cacheAge = fileAge(cache.path, now: request.now)
+    let (source, bytes) = (applied.source, applied.bytes)
+    report.cacheAge = fileAge(MetadataCache(root: root).path, now: request.now)
     report.lastRun = LastRun(root: root).load()
 
     var options = request.options
@@ -59,10 +52,9 @@ public func status(_ request: StatusRequest, effects: SystemEffects) -> StatusRe
 
     // ENIs of the metadata that got no files, and why.
     for skipped in plan.skipped {
-        let who = "\(skipped.mac)\(skipped.interfaceID.map { " " + $0 } ?? "")"
         switch skipped.reason {
-        case .incomplete: report.problems.append("\(who): \(skipped.reason); its files are kept as they were")
-        default: report.notes.append("\(who): \(skipped.reason)")
+        case .incomplete: report.problems.append("\(skipped); its files are kept as they were")
+        default: report.notes.append("\(skipped)")
         }
     }
     let totalENIs = plan.interfaces.count + plan.skipped.count

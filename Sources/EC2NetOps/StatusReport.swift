@@ -113,7 +113,7 @@ public struct StatusReport {
             for problem in entry.problems { lines.append("    " + paint("! " + problem, "31")) }
         }
         for skipped in plan?.skipped ?? [] {
-            lines.append("skipped \(skipped.mac) \(skipped.interfaceID ?? ""): \(skipped.reason)")
+            lines.append("skipped \(skipped)")
         }
         for problem in problems { lines.append(paint("! " + problem, "31")) }
         for note in notes { lines.append("note: " + note) }

@@ -67,4 +67,11 @@ public struct SystemEffects {
     public static var live: SystemEffects {
         SystemEffects(networkd: LiveNetworkd(), trigger: LiveUdev(), log: LiveJournal(), kernel: LiveKernel())
     }
+
+    /// Whether a root directory is the running system: only `/` is. Any other root (an
+    /// image, a test tree) gets its files read and written and nothing else touched.
+    public static func isRunningSystem(root: String) -> Bool { root == "/" }
+
+    /// The effects a run under `root` may have: the running system's on `/`, none elsewhere.
+    public static func forRoot(_ root: String) -> SystemEffects { isRunningSystem(root: root) ? .live : .none }
 }

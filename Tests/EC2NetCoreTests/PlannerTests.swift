@@ -79,6 +79,37 @@ struct PlannerTests {
         #expect(plan.skipped.first?.reason == .managedBy("org.freedesktop.NetworkManager"))
     }
 
+    @Test("the managed decision: configuration first, then udev's manager; ec2-netgen's own name is no other manager")
+    func management() throws {
+        var settings = InterfaceSettings()
+        let link = Link(name: "ens6", mac: MACAddress("02:00:00:00:00:02")!, driver: "ena", index: 3)
+        #expect(Management.leftAlone(link: link, settings: settings) == nil)
+        #expect(Management.leftAlone(link: nil, settings: settings) == nil)
+        var claimed = link
+        claimed.managedBy = Management.ownManagerName
+        #expect(Management.leftAlone(link: claimed, settings: settings) == nil)
+        claimed.managedBy = ""
+        #expect(Management.leftAlone(link: claimed, settings: settings) == nil)
+        claimed.managedBy = Management.manager(ec2NetgenNIC: "0", managedBy: "org.freedesktop.NetworkManager")
+        #expect(Management.leftAlone(link: claimed, settings: settings) == .managedBy("udev rule (EC2_NETGEN_NIC=0)"))
+        claimed.managedBy = Management.manager(ec2NetgenNIC: "1", managedBy: "org.freedesktop.NetworkManager")
+        #expect(Management.leftAlone(link: claimed, settings: settings) == .managedBy("org.freedesktop.NetworkManager"))
+        settings.managed = false
+        #expect(Management.leftAlone(link: claimed, settings: settings) == .optedOut)
+        #expect(Management.keptFromCatchAll(.optedOut) && Management.keptFromCatchAll(.managedBy("x")))
+        #expect(![.notAttached, .noAddresses, .incomplete("lag")].contains { Management.keptFromCatchAll($0) })
+    }
+
+    @Test("the udev rule marks exactly the drivers the planner counts as EC2 NICs")
+    func udevRuleDrivers() throws {
+        let rule = try String(contentsOf: TestSupport.repository.appendingPathComponent("units/99-ec2-netgen.rules"), encoding: .utf8)
+        let lists = rule.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line -> Set<String>? in
+            guard let start = line.range(of: "DRIVERS==\"") else { return nil }
+            return Set(line[start.upperBound...].prefix { $0 != "\"" }.split(separator: "|").map(String.init))
+        }
+        #expect(lists == [Link.enaDrivers])
+    }
+
     @Test("rendering is deterministic")
     func deterministic() throws {
         let instance = try Self.twoENIs(secondDevice: 1)

@@ -48,9 +48,11 @@ extension PlanOptions {
                             guard entry.value.hasPrefix("http://"), entry.value.utf8.count <= 128,
                                   !entry.value.contains(" ") else { throw badValue(entry, "an http://ADDRESS[:PORT] URL", file) }
                             service.imdsEndpoint = entry.value
+                            service.imdsEndpointOrigin = "\(file):\(entry.line): [IMDS] Endpoint="
                         case "EndpointMode":
                             guard ["ipv4", "ipv6"].contains(entry.value.lowercased()) else { throw badValue(entry, "IPv4 or IPv6", file) }
                             service.imdsEndpointMode = entry.value
+                            service.imdsEndpointModeOrigin = "\(file):\(entry.line): [IMDS] EndpointMode="
                         case "SendFromOwnInterface": service.sendFromOwnInterface = try boolean(entry, file)
                         default: throw unknownKey(entry, section: section.name, file: file)
                         }

@@ -20,7 +20,8 @@ public struct Link: Equatable, Sendable {
         self.managedBy = managedBy
     }
 
-    /// Drivers of EC2 network interfaces; when a VLAN or bond shares an ENI's MAC these
+    /// Drivers of EC2 network interfaces, as `units/99-ec2-netgen.rules` lists them for
+    /// udev (a test holds the two equal); when a VLAN or bond shares an ENI's MAC these
     /// decide which link is the ENI.
     public static let enaDrivers: Set<String> = ["ena", "ixgbevf", "vif"]
 

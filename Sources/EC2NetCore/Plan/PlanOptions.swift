@@ -100,6 +100,9 @@ public struct ServiceSettings: Equatable, Sendable {
     /// `[IMDS] EndpointMode=IPv4|IPv6`: used when `AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE`
     /// is not set.
     public var imdsEndpointMode: String?
+    /// Where each of the two was set (`FILE:LINE [IMDS] Endpoint=`), for errors.
+    public var imdsEndpointOrigin: String?
+    public var imdsEndpointModeOrigin: String?
     /// `[IMDS] SendFromOwnInterface=yes|no` (default yes): requests about an ENI leave
     /// from that ENI, so each ENI's link-local budget carries its own. `no` sends every
     /// request the default way (the primary), paced by that one budget.

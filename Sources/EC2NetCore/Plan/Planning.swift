@@ -12,10 +12,7 @@ public func plan(_ instance: Instance, links: [Link], options: PlanOptions) thro
         }
         let settings = options.settings(mac: interface.mac, interfaceID: interface.interfaceID, linkName: link?.name,
                                         isPrimary: isPrimary)
-        guard settings.managed else { skip(.optedOut); continue }
-        if let manager = link?.managedBy, !manager.isEmpty, manager != "io.ec2-netgen" {
-            skip(.managedBy(manager)); continue
-        }
+        if let reason = Management.leftAlone(link: link, settings: settings) { skip(reason); continue }
         guard interface.hasAddresses, let device = interface.deviceNumber else { skip(.noAddresses); continue }
         if let why = lagSymptom(interface, isPrimary: isPrimary, primaryHasCard: primaryHasCard) {
             skip(.incomplete(why)); continue

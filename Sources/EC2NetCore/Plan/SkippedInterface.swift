@@ -1,5 +1,5 @@
 /// An ENI of the metadata that gets no files in this run, and why.
-public struct SkippedInterface: Equatable, Sendable {
+public struct SkippedInterface: Equatable, Sendable, CustomStringConvertible {
     /// Why an ENI is not configured.
     public enum Reason: Equatable, Sendable, CustomStringConvertible {
         /// No link with its MAC exists here (detached, or not yet probed).
@@ -33,4 +33,7 @@ public struct SkippedInterface: Equatable, Sendable {
     public var interfaceID: String?
     /// Why it is skipped.
     public var reason: Reason
+
+    /// `MAC[ ENI-ID]: reason`: how every report names a skipped ENI.
+    public var description: String { "\(mac)\(interfaceID.map { " " + $0 } ?? ""): \(reason)" }
 }

@@ -8,15 +8,8 @@ public func render(_ plan: Plan) -> [Artifact] {
                                   bytes: networkFile(interface, imds: plan.imdsNetworking)))
         artifacts.append(Artifact(name: Artifact.linkFileName(for: interface.mac), bytes: linkFile(interface)))
     }
-    // An ENI left to someone else (configuration, ID_NET_MANAGED_BY, EC2_NETGEN_NIC=0)
-    // must not fall to the shipped catch-all's DHCP either.
-    for skipped in plan.skipped {
-        switch skipped.reason {
-        case .optedOut, .managedBy:
-            artifacts.append(Artifact(name: Artifact.unmanagedFileName(for: skipped.mac), bytes: unmanagedFile(skipped)))
-        case .notAttached, .noAddresses, .incomplete:
-            continue
-        }
+    for skipped in plan.skipped where Management.keptFromCatchAll(skipped.reason) {
+        artifacts.append(Artifact(name: Artifact.unmanagedFileName(for: skipped.mac), bytes: unmanagedFile(skipped)))
     }
     if !plan.mainRules.isEmpty {
         artifacts.append(Artifact(name: Artifact.loopbackName, bytes: loopbackFile(plan.mainRules)))
