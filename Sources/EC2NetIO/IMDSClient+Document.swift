@@ -2,31 +2,23 @@ import EC2NetCore
 import EC2NetHTTP
 
 extension IMDSClient {
-    /// The per-ENI keys the parser uses (docs/design.md, inputs), plus `vpc-id`, which
-    /// lets a refresh read a VPC's CIDR blocks once for all its ENIs. Only keys that
-    /// appear in a MAC's listing are fetched, so no request is spent on a 404.
-    public static let interfaceKeys: Set<String> = [
-        "device-number", "network-card", "interface-id", "local-ipv4s", "ipv6s", "ipv4-prefix", "ipv6-prefix",
-        "subnet-ipv4-cidr-block", "subnet-ipv6-cidr-blocks", "vpc-ipv4-cidr-blocks", "vpc-ipv6-cidr-blocks", "vpc-id",
-    ]
+    /// What a full read of an ENI fetches, when its listing shows them: every key of
+    /// `InterfaceKey`. Only listed keys are fetched, so no request is spent on a 404.
+    static let interfaceKeys: Set<String> = Set(InterfaceKey.allCases.map(\.listed))
 
-    /// What cannot change while an ENI stays attached, so a refresh takes it from the
-    /// cache: its position (`device-number`, `network-card`), its identity
-    /// (`interface-id`), its subnet (an ENI never moves between subnets, so neither does
-    /// `subnet-ipv4-cidr-block`) and its VPC (`vpc-id`). `subnet-ipv6-cidr-blocks` is
-    /// taken too: a subnet can gain an IPv6 block later, but then the ENI's first IPv6
-    /// address arrives with it, and an ENI that gains IPv6 is re-read whole.
-    public static let immutableKeys: Set<String> = [
-        "device-number", "network-card", "interface-id", "subnet-ipv4-cidr-block", "subnet-ipv6-cidr-blocks", "vpc-id",
-    ]
+    /// What a refresh takes from the cache for an ENI it already knows.
+    public static let immutableKeys: Set<String> = keys(.attachment)
 
-    /// What a refresh reads for an ENI it already knows, when its listing shows them:
-    /// addresses, prefixes and Elastic IP associations; the VPC's CIDR blocks are read
-    /// once per VPC (`vpcKeys`).
-    static let mutableKeys: Set<String> = ["local-ipv4s", "ipv6s", "ipv4-prefix", "ipv6-prefix", "ipv4-associations/"]
-    static let vpcKeys: Set<String> = ["vpc-ipv4-cidr-blocks", "vpc-ipv6-cidr-blocks"]
+    /// What a refresh reads for an ENI it already knows, when its listing shows them; the
+    /// VPC's CIDR blocks (`vpcKeys`) once per VPC.
+    static let mutableKeys: Set<String> = Set(InterfaceKey.allCases.filter { $0.lifetime == .changing }.map(\.listed))
+    static let vpcKeys: Set<String> = keys(.vpc)
 
-    static let macsPath = "meta-data/network/interfaces/macs/"
+    private static func keys(_ lifetime: InterfaceKey.Lifetime) -> Set<String> {
+        Set(InterfaceKey.allCases.filter { $0.lifetime == lifetime }.map(\.rawValue))
+    }
+
+    static let macsPath = InterfaceKey.macsPath
 
     /// Reads everything the planner needs into a metadata document, the same shape
     /// `--metadata` files and the cache have. Either the whole document or an error: a
@@ -71,7 +63,7 @@ extension IMDSClient {
         var refreshes: [String] = []
         for mac in macs {
             let attaching = only.map { MACAddress(mac) == $0 } ?? false
-            if let entry = known?.interfaces[mac], entry["device-number"] != nil, !attaching {
+            if let entry = known?.interfaces[mac], entry[InterfaceKey.deviceNumber.rawValue] != nil, !attaching {
                 if only != nil {
                     tree[mac] = entry  // the attach path reads only its own ENI
                 } else {
@@ -117,7 +109,7 @@ extension IMDSClient {
         var jobs: [[Job]] = []
         for (job, listing) in zip(listingJobs, listings) {
             jobs.append((listing ?? "").split(separator: "\n").map(String.init)
-                .filter { Self.interfaceKeys.contains($0) || $0 == "ipv4-associations/" }
+                .filter { Self.interfaceKeys.contains($0) }
                 .map { Job(mac: job.mac, key: $0, source: job.source, allowMissing: false) })
         }
         // A listed key can vanish between listing and read (a detach racing us); that is
@@ -144,13 +136,13 @@ extension IMDSClient {
             tree[mac] = cachedEntry.filter { Self.immutableKeys.contains($0.key) }
             let listed = Set((listing ?? "").split(separator: "\n").map(String.init))
             var keys = Self.mutableKeys
-            if case .string(let vpc)? = cachedEntry["vpc-id"] {
+            if case .string(let vpc)? = cachedEntry[InterfaceKey.vpcID.rawValue] {
                 if vpcReader[vpc] == nil {
                     vpcReader[vpc] = mac
                     keys.formUnion(Self.vpcKeys)
                 }
             } else {
-                keys.formUnion(Self.vpcKeys.union(["vpc-id"]))  // a cache written before vpc-id was read
+                keys.formUnion(Self.vpcKeys.union([InterfaceKey.vpcID.rawValue]))  // a cache written before vpc-id was read
             }
             // Sorted, so a run's request order is deterministic.
             jobs.append(keys.intersection(listed).sorted().map { Job(mac: mac, key: $0, source: source(mac), allowMissing: false) })
@@ -158,14 +150,14 @@ extension IMDSClient {
         try collect(interleaved(jobs), into: &tree, pool: pool)
         // The VPC's blocks are the same for every ENI in it.
         for mac in macs {
-            guard case .string(let vpc)? = tree[mac]?["vpc-id"], let reader = vpcReader[vpc], reader != mac else { continue }
+            guard case .string(let vpc)? = tree[mac]?[InterfaceKey.vpcID.rawValue], let reader = vpcReader[vpc], reader != mac else { continue }
             let readerEntry = tree[reader] ?? [:]
             for key in Self.vpcKeys { tree[mac]?[key] = readerEntry[key] }
         }
         var changed: [String] = []
         for mac in macs {
             let entry = tree[mac] ?? [:]
-            if entry["ipv6s"] != nil && entry["subnet-ipv6-cidr-blocks"] == nil { changed.append(mac) }
+            if entry[InterfaceKey.ipv6s.rawValue] != nil && entry[InterfaceKey.subnetIPv6CIDRBlocks.rawValue] == nil { changed.append(mac) }
         }
         return (tree.filter { !changed.contains($0.key) }, changed)
     }
@@ -178,7 +170,7 @@ extension IMDSClient {
         var associationJobs: [Job] = []
         for (job, body) in zip(jobs, bodies) {
             guard let body else { continue }
-            if job.key == "ipv4-associations/" {
+            if job.key == InterfaceKey.ipv4Associations.listed {
                 for line in body.split(separator: "\n") {
                     let key = String(line)
                     guard IPv4Address(key) != nil else {
@@ -193,11 +185,11 @@ extension IMDSClient {
         }
         let associations = try run(associationJobs, pool: pool)
         for (job, body) in zip(associationJobs, associations) {
-            let address = String(job.key.dropFirst("ipv4-associations/".count))
+            let address = String(job.key.dropFirst(InterfaceKey.ipv4Associations.listed.count))
             var directory: [String: JSONValue] = [:]
-            if case .object(let existing)? = tree[job.mac]?["ipv4-associations"] { directory = existing }
+            if case .object(let existing)? = tree[job.mac]?[InterfaceKey.ipv4Associations.rawValue] { directory = existing }
             directory[address] = .string(body ?? "")
-            tree[job.mac, default: [:]]["ipv4-associations"] = .object(directory)
+            tree[job.mac, default: [:]][InterfaceKey.ipv4Associations.rawValue] = .object(directory)
         }
     }
 

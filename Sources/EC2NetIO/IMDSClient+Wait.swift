@@ -14,22 +14,22 @@ extension IMDSClient {
         guard let listing = try get(Self.macsPath, on: connection, allowMissing: true) else { return "macs/ is empty" }
         guard let key = try listedMACs(listing).first(where: { MACAddress($0) == mac }) else { return "MAC not listed yet" }
         let entries = Set((try get(Self.macsPath + key + "/", on: connection) ?? "").split(separator: "\n").map(String.init))
-        guard entries.contains("device-number"),
-              let device = parseDecimal(try get(Self.macsPath + key + "/device-number", on: connection) ?? "", max: 99) else {
+        guard entries.contains(InterfaceKey.deviceNumber.rawValue),
+              let device = parseDecimal(try get(Self.macsPath + key + "/" + InterfaceKey.deviceNumber.rawValue, on: connection) ?? "", max: 99) else {
             return "device-number not listed yet"
         }
         let primary = MACAddress(try get("meta-data/mac", on: connection) ?? "")
         let isPrimary = primary == mac
         var card: Int?
-        if entries.contains("network-card") {
-            guard let value = parseDecimal(try get(Self.macsPath + key + "/network-card", on: connection) ?? "", max: 99) else {
+        if entries.contains(InterfaceKey.networkCard.rawValue) {
+            guard let value = parseDecimal(try get(Self.macsPath + key + "/" + InterfaceKey.networkCard.rawValue, on: connection) ?? "", max: 99) else {
                 return "network-card not readable yet"
             }
             card = value
         }
         var primaryHasCard = false
         if !isPrimary, card == nil, let primaryKey = try listedMACs(listing).first(where: { MACAddress($0) == primary }) {
-            primaryHasCard = (try get(Self.macsPath + primaryKey + "/", on: connection) ?? "").split(separator: "\n").contains("network-card")
+            primaryHasCard = (try get(Self.macsPath + primaryKey + "/", on: connection) ?? "").split(separator: "\n").contains(Substring(InterfaceKey.networkCard.rawValue))
         }
         return lagSymptom(deviceNumber: device, networkCard: card, isPrimary: isPrimary, primaryHasCard: primaryHasCard)
     }

@@ -16,6 +16,10 @@ struct LeafReader {
 
     /// A single-valued key: the whole body must parse, so `1\n[Network]` is rejected
     /// rather than read as `1`.
+    func single<T>(_ key: InterfaceKey, expected: String, _ convert: (String) -> T?) throws(InputError) -> T? {
+        try single(key.rawValue, expected: expected, convert)
+    }
+
     func single<T>(_ key: String, expected: String, _ convert: (String) -> T?) throws(InputError) -> T? {
         guard let body = try MetadataDocument.body(of: members[key], path: base + [key]) else { return nil }
         guard let value = convert(body) else {
@@ -27,6 +31,10 @@ struct LeafReader {
     /// A list key: one entry per line; blank lines (a trailing newline) are ignored and
     /// duplicates collapse, keeping first-seen order because the first entry is the
     /// DHCP-assigned one.
+    func list<T: Comparable>(_ key: InterfaceKey, expected: String, _ convert: (Substring) -> T?) throws(InputError) -> [T] {
+        try list(key.rawValue, expected: expected, convert)
+    }
+
     func list<T: Comparable>(_ key: String, expected: String, _ convert: (Substring) -> T?) throws(InputError) -> [T] {
         guard let body = try MetadataDocument.body(of: members[key], path: base + [key]) else { return [] }
         // Split at newline bytes into substrings: splitting by Character, or a String per

@@ -1,7 +1,7 @@
 /// The IMDS paths the parser reads, relative to `/latest/`.
 enum MetadataPath {
     static let metaData = "meta-data"
-    static let macs = ["meta-data", "network", "interfaces", "macs"]
+    static let macs = InterfaceKey.macsPath.split(separator: "/").map(String.init)
 }
 
 /// Turns a metadata document into a typed `Instance`: the first step of parse → plan →
@@ -46,36 +46,36 @@ private func parseInterface(mac: MACAddress, key: String, document: MetadataDocu
     let base = MetadataPath.macs + [key]
     let reader = try LeafReader(document: document, base: base)
     var interface = NetworkInterface(mac: mac)
-    interface.networkCard = try reader.single("network-card", expected: "a network card number 0–99") {
+    interface.networkCard = try reader.single(.networkCard, expected: "a network card number 0–99") {
         parseDecimal($0, max: 99)
     }
-    interface.interfaceID = try reader.single("interface-id", expected: "an interface id (eni-…)") {
+    interface.interfaceID = try reader.single(.interfaceID, expected: "an interface id (eni-…)") {
         isIdentifier($0, prefix: "eni-") ? $0 : nil
     }
-    interface.privateIPv4s = try reader.list("local-ipv4s", expected: "an IPv4 address") { IPv4Address($0) }
-    interface.ipv6s = try reader.list("ipv6s", expected: "an IPv6 address") { parseRoutableIPv6($0) }
-    interface.ipv4Prefixes = try reader.list("ipv4-prefix", expected: "an IPv4 prefix") { parsePrefix($0, .ipv4) }
-    interface.ipv6Prefixes = try reader.list("ipv6-prefix", expected: "an IPv6 prefix") { parsePrefix($0, .ipv6) }
-    interface.subnetIPv4CIDR = try reader.single("subnet-ipv4-cidr-block", expected: "an IPv4 prefix") {
+    interface.privateIPv4s = try reader.list(.localIPv4s, expected: "an IPv4 address") { IPv4Address($0) }
+    interface.ipv6s = try reader.list(.ipv6s, expected: "an IPv6 address") { parseRoutableIPv6($0) }
+    interface.ipv4Prefixes = try reader.list(.ipv4Prefix, expected: "an IPv4 prefix") { parsePrefix($0, .ipv4) }
+    interface.ipv6Prefixes = try reader.list(.ipv6Prefix, expected: "an IPv6 prefix") { parsePrefix($0, .ipv6) }
+    interface.subnetIPv4CIDR = try reader.single(.subnetIPv4CIDRBlock, expected: "an IPv4 prefix") {
         parsePrefix($0, .ipv4)
     }
-    interface.subnetIPv6CIDRs = try reader.list("subnet-ipv6-cidr-blocks", expected: "an IPv6 prefix") {
+    interface.subnetIPv6CIDRs = try reader.list(.subnetIPv6CIDRBlocks, expected: "an IPv6 prefix") {
         parsePrefix($0, .ipv6)
     }
-    interface.vpcIPv4CIDRs = try reader.list("vpc-ipv4-cidr-blocks", expected: "an IPv4 prefix") {
+    interface.vpcIPv4CIDRs = try reader.list(.vpcIPv4CIDRBlocks, expected: "an IPv4 prefix") {
         parsePrefix($0, .ipv4)
     }
-    interface.vpcIPv6CIDRs = try reader.list("vpc-ipv6-cidr-blocks", expected: "an IPv6 prefix") {
+    interface.vpcIPv6CIDRs = try reader.list(.vpcIPv6CIDRBlocks, expected: "an IPv6 prefix") {
         parsePrefix($0, .ipv6)
     }
     interface.elasticIPs = try parseAssociations(reader: reader)
-    interface.deviceNumber = try reader.single("device-number", expected: "a device number 0–99") {
+    interface.deviceNumber = try reader.single(.deviceNumber, expected: "a device number 0–99") {
         // Table ids are 10000 + 100·card + device: a device number of 100 or more would
         // collide with the next card's tables, so it is rejected rather than wrapped.
         parseDecimal($0, max: 99)
     }
     if interface.deviceNumber == nil && interface.hasAddresses {
-        throw .missingKey(path: (base + ["device-number"]).joined(separator: "/"))
+        throw .missingKey(path: (base + [InterfaceKey.deviceNumber.rawValue]).joined(separator: "/"))
     }
     try checkPlacement(interface, base: base.joined(separator: "/"))
     return interface
@@ -113,7 +113,7 @@ private func checkPlacement(_ interface: NetworkInterface, base: String) throws(
 
 /// Elastic IP associations: `ipv4-associations/<public-ip>` holds the private IP.
 private func parseAssociations(reader: LeafReader) throws(InputError) -> [ElasticIP] {
-    let path = reader.base + ["ipv4-associations"]
+    let path = reader.base + [InterfaceKey.ipv4Associations.rawValue]
     var associations: [ElasticIP] = []
     for key in try reader.document.directory(path).keys.sorted() {
         let keyPath = (path + [key]).joined(separator: "/")
