@@ -27,123 +27,166 @@ public struct StatusRequest {
 /// failed last read, or a last good read older than three refresh intervals. Each ENI's
 /// state carries the problems found for it, so it agrees with the total.
 public func status(_ request: StatusRequest, effects: SystemEffects) -> StatusReport {
-    let root = request.root
     var report = StatusReport(problems: [])
     report.options = request.options
     report.notes += request.configurationProblems.map { "configuration: ignoring \($0)" }
-    guard let applied = AppliedMetadata.load(root: root) else {
-        report.problems.append(AppliedMetadata.absence(root: root))
-        return report
-    }
-    let (source, bytes) = (applied.source, applied.bytes)
-    report.cacheAge = fileAge(MetadataCache(root: root).path, now: request.now)
-    report.lastRun = LastRun(root: root).load()
-
-    var options = request.options
-    options.includeAbsentLinks = false
     let plan: Plan
-    do {
-        plan = try EC2NetCore.plan(parse(MetadataDocument(bytes: bytes, source: source)), links: request.links, options: options)
-    } catch {
-        report.problems.append("\(source) cannot be planned: \(error)")
+    let source: String
+    switch plannedForStatus(request) {
+    case .failure(let problem):
+        report.problems.append(problem)
         return report
+    case .success(let planned):
+        (plan, source) = planned
     }
     report.plan = plan
+    report.cacheAge = fileAge(MetadataCache(root: request.root).path, now: request.now)
+    report.lastRun = LastRun(root: request.root).load()
+    checkSkipped(plan, source: source, into: &report)
+    let fileProblems = checkFiles(plan, root: request.root, into: &report)
+    if effects.networkd == nil && effects.kernel == nil {
+        report.notes.append("networkd and the kernel are not checked under --root")
+    }
+    let networkdRunning = checkNetworkdRunning(effects, into: &report)
+    let kernel = readKernel(effects, into: &report)
+    for interface in plan.interfaces {
+        var entry = StatusReport.Interface(plan: interface)
+        entry.expectedFile = ManagedDirectory(root: request.root).path + "/" + Artifact.networkFileName(for: interface.mac)
+        entry.problems = fileProblems[interface.mac] ?? []
+        if networkdRunning == true, let networkd = effects.networkd {
+            checkAppliedFile(&entry, networkd: networkd, links: request.links)
+        }
+        if let kernel { checkKernel(&entry, kernel: kernel) }
+        report.interfaces.append(entry)
+    }
+    if let kernel {
+        for rule in plan.mainRules where !kernel.rules.contains(rule) {
+            report.problems.append(StatusProblem(.missingMainRule, "kernel lacks the main-table rule \(rule)"))
+        }
+    }
+    checkLastRead(request, source: source, into: &report)
+    return report
+}
 
-    // ENIs of the metadata that got no files, and why.
+/// The plan of the applied record (else the cache), for the ENIs present now.
+private func plannedForStatus(_ request: StatusRequest) -> Result<(Plan, source: String), StatusProblem> {
+    guard let applied = AppliedMetadata.load(root: request.root) else {
+        return .failure(StatusProblem(.notApplied, AppliedMetadata.absence(root: request.root)))
+    }
+    var options = request.options
+    options.includeAbsentLinks = false
+    do {
+        let document = try MetadataDocument(bytes: applied.bytes, source: applied.source)
+        return .success((try EC2NetCore.plan(parse(document), links: request.links, options: options), applied.source))
+    } catch {
+        return .failure(StatusProblem(.unplannable, "\(applied.source) cannot be planned: \(error)"))
+    }
+}
+
+/// ENIs of the metadata that got no files, and why: a problem while one looks mid-attach,
+/// else a note; and a problem when none of them is configured.
+private func checkSkipped(_ plan: Plan, source: String, into report: inout StatusReport) {
     for skipped in plan.skipped {
         switch skipped.reason {
-        case .incomplete: report.problems.append("\(skipped); its files are kept as they were")
+        case .incomplete: report.problems.append(StatusProblem(.incompleteENI, "\(skipped); its files are kept as they were"))
         default: report.notes.append("\(skipped)")
         }
     }
-    let totalENIs = plan.interfaces.count + plan.skipped.count
-    if plan.interfaces.isEmpty && totalENIs > 0 {
-        report.problems.append("none of the \(totalENIs) ENIs in \(source) is configured: no present link matches them")
+    let total = plan.interfaces.count + plan.skipped.count
+    if plan.interfaces.isEmpty && total > 0 {
+        report.problems.append(StatusProblem(.noENIConfigured,
+                                             "none of the \(total) ENIs in \(source) is configured: no present link matches them"))
     }
+}
 
-    // Files: what is on disk against what the metadata renders to.
+/// What is on disk against what the plan renders to: problems of one ENI's files by its
+/// MAC, the others (the loopback file, files of no ENI of the plan) in the report.
+private func checkFiles(_ plan: Plan, root: String, into report: inout StatusReport) -> [MACAddress: [StatusProblem]] {
     let directory = ManagedDirectory(root: root)
     var owner: [String: MACAddress] = [:]
     for interface in plan.interfaces {
         owner[Artifact.networkFileName(for: interface.mac)] = interface.mac
         owner[Artifact.linkFileName(for: interface.mac)] = interface.mac
     }
-    var fileProblems: [MACAddress: [String]] = [:]
+    var byENI: [MACAddress: [StatusProblem]] = [:]
     var expected: Set<String> = []
     for artifact in render(plan) {
         expected.insert(artifact.name)
         let path = directory.path + "/" + artifact.name
         let onDisk = try? FileIO.read(path)
         guard onDisk != artifact.bytes else { continue }
-        let problem = "\(path) is \(onDisk == nil ? "missing" : "not what ec2-netgen wrote"): run `ec2-netgen apply`"
-        if let mac = owner[artifact.name] { fileProblems[mac, default: []].append(problem) } else { report.problems.append(problem) }
+        let problem = onDisk == nil ? StatusProblem(.missingFile, "\(path) is missing: run `ec2-netgen apply`")
+            : StatusProblem(.editedFile, "\(path) is not what ec2-netgen wrote: run `ec2-netgen apply`")
+        if let mac = owner[artifact.name] { byENI[mac, default: []].append(problem) } else { report.problems.append(problem) }
     }
     let kept = plan.keptFileNames
     for name in ((try? directory.managedFiles()) ?? []) where !expected.contains(name) && !kept.contains(name) {
-        report.problems.append("\(directory.path)/\(name) belongs to no configured ENI: run `ec2-netgen apply`")
+        report.problems.append(StatusProblem(.strayFile, "\(directory.path)/\(name) belongs to no configured ENI: run `ec2-netgen apply`"))
     }
+    return byENI
+}
 
-    // networkd and the kernel, where the effects reach them (not under --root).
-    if effects.networkd == nil && effects.kernel == nil {
-        report.notes.append("networkd and the kernel are not checked under --root")
+/// The kernel's rules and routes, where the effects reach it (not under --root).
+private func readKernel(_ effects: SystemEffects, into report: inout StatusReport)
+    -> (rules: [RoutingPolicyRule], routes: [Netlink.Route])?
+{
+    guard let kernel = effects.kernel else { return nil }
+    guard let rules = try? kernel.rules(), let routes = try? kernel.routes() else {
+        report.problems.append(StatusProblem(.kernelUnreadable, "could not read the kernel's rules and routes over rtnetlink"))
+        return nil
     }
-    let networkdRunning = effects.networkd?.isRunning()
-    if networkdRunning == false {
-        report.problems.append("systemd-networkd is not running: nothing applies ec2-netgen's files (it needs networkd as the network manager)")
-    }
-    let kernelRules: [RoutingPolicyRule]?
-    let kernelRoutes: [Netlink.Route]?
-    if let kernel = effects.kernel {
-        kernelRules = try? kernel.rules()
-        kernelRoutes = try? kernel.routes()
-        if kernelRules == nil || kernelRoutes == nil { report.problems.append("could not read the kernel's rules and routes over rtnetlink") }
-    } else {
-        (kernelRules, kernelRoutes) = (nil, nil)
-    }
-    for interface in plan.interfaces {
-        var entry = StatusReport.Interface(plan: interface)
-        entry.expectedFile = directory.path + "/" + Artifact.networkFileName(for: interface.mac)
-        entry.problems = fileProblems[interface.mac] ?? []
-        if networkdRunning == true, let networkd = effects.networkd,
-           let link = request.links.first(where: { $0.name == interface.linkName }) {
-            entry.appliedFile = networkd.appliedNetworkFile(ifindex: link.index)
-            if let applied = entry.appliedFile, applied != entry.expectedFile {
-                entry.problems.append("networkd applied \(applied), not \(entry.expectedFile): another file shadows ours")
-            }
-        }
-        if let kernelRules {
-            entry.missingRules = interface.rules.filter { !kernelRules.contains($0) }.map(\.description)
-        }
-        if let kernelRoutes {
-            for route in interface.routes where !kernelRoutes.contains(where: { kernel in
-                kernel.family == route.family && kernel.table == route.table && kernel.destination == route.destination
-            }) {
-                entry.missingRoutes.append(route.description)
-            }
-        }
-        if !entry.missingRules.isEmpty { entry.problems.append("kernel lacks \(entry.missingRules.count) rule(s): \(entry.missingRules.joined(separator: "; "))") }
-        if !entry.missingRoutes.isEmpty { entry.problems.append("kernel lacks route(s): \(entry.missingRoutes.joined(separator: "; "))") }
-        report.interfaces.append(entry)
-    }
-    if let kernelRules {
-        for rule in plan.mainRules where !kernelRules.contains(rule) {
-            report.problems.append("kernel lacks the main-table rule \(rule)")
-        }
-    }
+    return (rules, routes)
+}
 
-    // The last IMDS read: failed, or too long ago for the refresh timer.
+/// Whether networkd runs (nil when not checked); not running is a problem.
+private func checkNetworkdRunning(_ effects: SystemEffects, into report: inout StatusReport) -> Bool? {
+    let running = effects.networkd?.isRunning()
+    if running == false {
+        report.problems.append(StatusProblem(.networkdNotRunning,
+            "systemd-networkd is not running: nothing applies ec2-netgen's files (it needs networkd as the network manager)"))
+    }
+    return running
+}
+
+/// The `.network` file networkd applied to the ENI's link is ec2-netgen's.
+private func checkAppliedFile(_ entry: inout StatusReport.Interface, networkd: NetworkdService, links: [Link]) {
+    guard let link = links.first(where: { $0.name == entry.plan.linkName }) else { return }
+    entry.appliedFile = networkd.appliedNetworkFile(ifindex: link.index)
+    if let applied = entry.appliedFile, applied != entry.expectedFile {
+        entry.problems.append(StatusProblem(.shadowedFile, "networkd applied \(applied), not \(entry.expectedFile): another file shadows ours"))
+    }
+}
+
+/// The ENI's rules and routes are in the kernel.
+private func checkKernel(_ entry: inout StatusReport.Interface, kernel: (rules: [RoutingPolicyRule], routes: [Netlink.Route])) {
+    entry.missingRules = entry.plan.rules.filter { !kernel.rules.contains($0) }.map(\.description)
+    for route in entry.plan.routes where !kernel.routes.contains(where: { present in
+        present.family == route.family && present.table == route.table && present.destination == route.destination
+    }) {
+        entry.missingRoutes.append(route.description)
+    }
+    if !entry.missingRules.isEmpty {
+        entry.problems.append(StatusProblem(.missingRules,
+                                            "kernel lacks \(entry.missingRules.count) rule(s): \(entry.missingRules.joined(separator: "; "))"))
+    }
+    if !entry.missingRoutes.isEmpty {
+        entry.problems.append(StatusProblem(.missingRoutes, "kernel lacks route(s): \(entry.missingRoutes.joined(separator: "; "))"))
+    }
+}
+
+/// The last IMDS read: failed, or too long ago for the refresh timer.
+private func checkLastRead(_ request: StatusRequest, source: String, into report: inout StatusReport) {
     let interval = request.options.service.refreshIntervalSeconds ?? 60
-    if let last = report.lastRun {
-        if !last.ok {
-            report.problems.append("the last IMDS read failed \(request.now - last.epoch) s ago: \(last.detail)")
-        } else if request.now - last.epoch > 3 * interval {
-            report.problems.append("the last IMDS read was \(request.now - last.epoch) s ago, more than three refresh intervals (\(interval) s): is ec2-netgen-refresh.timer running?")
-        }
-    } else {
+    guard let last = report.lastRun else {
         report.notes.append("no IMDS read recorded since boot (files from \(source))")
+        return
     }
-    return report
+    if !last.ok {
+        report.problems.append(StatusProblem(.imdsReadFailed, "the last IMDS read failed \(request.now - last.epoch) s ago: \(last.detail)"))
+    } else if request.now - last.epoch > 3 * interval {
+        report.problems.append(StatusProblem(.imdsReadStale,
+            "the last IMDS read was \(request.now - last.epoch) s ago, more than three refresh intervals (\(interval) s): is ec2-netgen-refresh.timer running?"))
+    }
 }
 
 private func fileAge(_ path: String, now: Int) -> Int? {

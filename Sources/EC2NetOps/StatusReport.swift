@@ -9,7 +9,7 @@ public struct StatusReport {
         public var appliedFile: String?
         public var missingRules: [String] = []
         public var missingRoutes: [String] = []
-        public var problems: [String] = []
+        public var problems: [StatusProblem] = []
 
         /// Every address with where it comes from, and its Elastic IP.
         public var addresses: [(address: String, source: String, elasticIP: String?)] {
@@ -27,7 +27,7 @@ public struct StatusReport {
         }
     }
 
-    public var problems: [String]
+    public var problems: [StatusProblem]
     public var notes: [String] = []
     public var plan: Plan?
     public var options: PlanOptions?
@@ -43,7 +43,7 @@ public struct StatusReport {
             // The shape of this document, raised when a key changes meaning or goes.
             "schema": .number("1"),
             "in-sync": .bool(inSync),
-            "problems": .array((problems + interfaces.flatMap { entry in entry.problems.map { "\(entry.plan.linkName ?? entry.plan.mac.description): \($0)" } }).map(JSONValue.string)),
+            "problems": .array((problems.map(\.detail) + interfaces.flatMap { entry in entry.problems.map { "\(entry.plan.linkName ?? entry.plan.mac.description): \($0)" } }).map(JSONValue.string)),
             "notes": .array(notes.map(JSONValue.string)),
             "interfaces": .array(interfaces.map { entry in
                 var object: [String: JSONValue] = [
@@ -110,12 +110,12 @@ public struct StatusReport {
                 lines.append("    \(address.address) (\(address.source))\(address.elasticIP.map { " ← \($0)" } ?? "")")
             }
             if let applied = entry.appliedFile { lines.append("    networkd applied \(applied)") }
-            for problem in entry.problems { lines.append("    " + paint("! " + problem, "31")) }
+            for problem in entry.problems { lines.append("    " + paint("! " + problem.detail, "31")) }
         }
         for skipped in plan?.skipped ?? [] {
             lines.append("skipped \(skipped)")
         }
-        for problem in problems { lines.append(paint("! " + problem, "31")) }
+        for problem in problems { lines.append(paint("! " + problem.detail, "31")) }
         for note in notes { lines.append("note: " + note) }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -136,7 +136,9 @@ extension StatusReport {
         report.interfaces = interfaces.filter { entry in
             entry.plan.linkName == name || entry.plan.interfaceID == name || MACAddress(name) == entry.plan.mac
         }
-        if report.interfaces.isEmpty { report.problems.append("no configured ENI is named \(quoted(name)) (a link name, MAC or ENI id)") }
+        if report.interfaces.isEmpty {
+            report.problems.append(StatusProblem(.unknownENI, "no configured ENI is named \(quoted(name)) (a link name, MAC or ENI id)"))
+        }
         return report
     }
 }

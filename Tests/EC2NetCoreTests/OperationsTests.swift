@@ -263,7 +263,8 @@ struct OperationsTests {
         let report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions()), effects: .none)
         #expect(!report.inSync)
         let entry = try #require(report.interfaces.first { $0.plan.linkName == "ens6" })
-        #expect(entry.problems.count == 1 && entry.problems[0].contains("020000000002.network is missing"), "\(entry.problems)")
+        #expect(entry.problems.map(\.kind) == [.missingFile] && entry.problems[0].detail.hasSuffix("05-ec2-netgen-020000000002.network is missing: run `ec2-netgen apply`"),
+                "\(entry.problems)")
         #expect(report.interfaces.filter { $0.problems.isEmpty }.count == 2)
         let json = report.json().serialized()
         #expect(json.contains("\"schema\": 1") && json.contains("\"in-sync\": false"))
@@ -278,8 +279,11 @@ struct OperationsTests {
         let attached = request.links.filter { $0.name != "ens6" }
         let report = status(StatusRequest(root: root.path, links: attached, options: PlanOptions()), effects: .none)
         #expect(!report.inSync)
-        #expect(report.problems.contains { $0.contains("05-ec2-netgen-020000000002.network belongs to no configured ENI") },
-                "\(report.problems)")
+        #expect(report.problems.map(\.kind) == [.strayFile, .strayFile], "\(report.problems)")
+        #expect(report.problems.map { $0.detail.split(separator: "/").last.map(String.init) ?? "" } == [
+            "05-ec2-netgen-020000000002.link belongs to no configured ENI: run `ec2-netgen apply`",
+            "05-ec2-netgen-020000000002.network belongs to no configured ENI: run `ec2-netgen apply`",
+        ])
         // apply agrees: the same file goes.
         var detached = request
         detached.links = attached
@@ -297,9 +301,9 @@ struct OperationsTests {
         let strangers = [Link(name: "eth0", mac: try #require(MACAddress("02:99:00:00:00:01")), driver: "ena", index: 2)]
         let report = status(StatusRequest(root: root.path, links: strangers, options: PlanOptions()), effects: .none)
         #expect(!report.inSync)
-        #expect(report.problems.contains { $0.contains("none of the 3 ENIs") }, "\(report.problems)")
+        #expect(report.problems.first?.kind == .noENIConfigured, "\(report.problems)")
         // And the files of the ENIs it cannot see are unexpected now.
-        #expect(report.problems.contains { $0.contains("belongs to no configured ENI") })
+        #expect(report.problems.dropFirst().map(\.kind) == Array(repeating: .strayFile, count: 7), "\(report.problems)")
     }
 
     @Test("status: networkd not running, kernel drift and a failed or stale IMDS read are problems")
@@ -317,7 +321,7 @@ struct OperationsTests {
         let fine = FakeKernel(ruleList: allRules, routeList: allRoutes)
         var report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions()),
                             effects: SystemEffects(networkd: networkd, kernel: fine))
-        #expect(report.problems.contains { $0.contains("systemd-networkd is not running") }, "\(report.problems)")
+        #expect(report.problems.map(\.kind) == [.networkdNotRunning], "\(report.problems)")
         networkd.running = true
         report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions()),
                         effects: SystemEffects(networkd: networkd, kernel: fine))
@@ -325,17 +329,17 @@ struct OperationsTests {
         let drifted = FakeKernel(ruleList: Array(allRules.dropFirst()), routeList: allRoutes)
         report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions()),
                         effects: SystemEffects(networkd: networkd, kernel: drifted))
-        #expect(!report.inSync && report.interfaces.contains { !$0.missingRules.isEmpty })
+        #expect(!report.inSync && report.interfaces.flatMap(\.problems).map(\.kind) == [.missingRules], "\(report.interfaces.map(\.problems))")
         // A failed last read, then a good one that is too old.
         let record = root.appendingPathComponent("run/ec2-netgen/last-imds")
         let now = Int(Date().timeIntervalSince1970.rounded())
         try String("failed \(now - 5) imds: timed out\n").write(to: record, atomically: true, encoding: .utf8)
         report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions(), now: now),
                         effects: SystemEffects(networkd: networkd, kernel: fine))
-        #expect(!report.inSync && report.problems.contains { $0.contains("the last IMDS read failed") }, "\(report.problems)")
+        #expect(report.problems.map(\.kind) == [.imdsReadFailed], "\(report.problems)")
         try String("ok \(now - 200) imds: 3 requests\n").write(to: record, atomically: true, encoding: .utf8)
         report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions(), now: now),
                         effects: SystemEffects(networkd: networkd, kernel: fine))
-        #expect(!report.inSync && report.problems.contains { $0.contains("200 s ago, more than three refresh intervals") }, "\(report.problems)")
+        #expect(report.problems.map(\.kind) == [.imdsReadStale] && report.problems[0].detail.contains("200 s ago"), "\(report.problems)")
     }
 }
