@@ -75,101 +75,132 @@ public enum ApplyError: Error, CustomStringConvertible {
 }
 
 /// The one idempotent operation every entry point funnels into: read the metadata, plan,
-/// render, sync the managed files, save the cache, then tell networkd, udev and the
-/// journal through `effects` — only what `effects` provides. Serialised by the run lock.
+/// commit (the managed files, then the learned routers, the cache and the record), then
+/// notify networkd, udev and the journal through `effects` — only what `effects`
+/// provides. Serialised by the run lock.
 public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> ApplyReport {
-    let root = request.root
-    let lock = try RunLock(root: root)
+    let lock = try RunLock(root: request.root)
     defer { withExtendedLifetime(lock) {} }
-    let cache = MetadataCache(root: root)
+    guard let metadata = try readMetadata(request, effects: effects) else { return try applyFirstBoot(request, effects: effects) }
+    let (plan, options, knownRouters) = try planApply(request, instance: metadata.instance, effects: effects)
+    var report = try commit(plan, metadata: metadata, request: request, routers: options.ipv6Routers, knownRouters: knownRouters)
+    report.warnings += request.configurationProblems.map { "ignoring \($0)" }
+    report.warnings += unmatchedOverrides(options, plan: plan, links: request.links)
+    try notify(&report, request: request, effects: effects)
+    return report
+}
 
-    let document: MetadataDocument
-    let instance: Instance
+/// The metadata an apply plans from, as read.
+struct ReadMetadata {
+    var document: MetadataDocument
+    var instance: Instance
+    /// What the document was read from, when it was read from bytes.
+    var bytes: [UInt8]?
+    /// The IMDS read's cost (live reads only).
     var imdsSummary: String?
-    var inputBytes: [UInt8]?  // what the document was read from, when it was read from bytes
+    var fromIMDS: Bool
+}
+
+/// Step 1, read: the given document, the cache, or IMDS. nil for the boot path with no
+/// cache yet (first boot). A failed IMDS read is journalled and recorded for `status`.
+func readMetadata(_ request: ApplyRequest, effects: SystemEffects) throws -> ReadMetadata? {
+    let cache = MetadataCache(root: request.root)
     switch request.source {
     case .document(let given, _, let bytes):
-        document = given
-        inputBytes = bytes
-        instance = try parse(given)
+        return ReadMetadata(document: given, instance: try parse(given), bytes: bytes, fromIMDS: false)
     case .cache:
         guard let bytes = try cache.load() else {
             guard request.includeAbsentLinks else { throw ApplyError.noCache(path: cache.path) }
-            return try applyFirstBoot(request, effects: effects)
+            return nil
         }
-        inputBytes = bytes
-        document = try MetadataDocument(bytes: bytes, source: cache.path)
-        instance = try parse(document)
+        let document = try MetadataDocument(bytes: bytes, source: cache.path)
+        return ReadMetadata(document: document, instance: try parse(document), bytes: bytes, fromIMDS: false)
     case .imds(let client, let attached):
         let start = ContinuousClock.now
         do {
-            document = try client.fetchDocument(previous: cachedDocument(cache), only: attached,
-                                                sourceLinks: sourceLinks(request.links))
+            let document = try client.fetchDocument(previous: cachedDocument(cache), only: attached,
+                                                    sourceLinks: sourceLinks(request.links))
+            let instance: Instance
             do {
                 instance = try parse(document)
             } catch {
                 throw ApplyError.unusableMetadata(endpoint: client.endpointInUse.description, error: error)
             }
+            let summary = "imds: \(client.requestCount) requests, \(client.retryCount) retries, \(millisecondsSince(start)) ms, "
+                + "budget waits \(client.pacedMilliseconds) ms (\(client.endpointInUse))"
+            return ReadMetadata(document: document, instance: instance, imdsSummary: summary, fromIMDS: true)
         } catch {
             effects.log?.record(.imdsFailed, priority: LOG_ERR, message: "IMDS read failed, nothing changed: \(error)", fields: [:])
-            LastRun(root: root).record(ok: false, detail: "\(error)")
+            LastRun(root: request.root).record(ok: false, detail: "\(error)")
             throw error
         }
-        imdsSummary = "imds: \(client.requestCount) requests, \(client.retryCount) retries, \(millisecondsSince(start)) ms, "
-            + "budget waits \(client.pacedMilliseconds) ms (\(client.endpointInUse))"
     }
+}
 
+/// Step 2, plan: the configuration with the IPv6 routers known now. The routers file is
+/// read again under the run lock: a concurrent apply may have learned since the options
+/// were loaded, and planning from the older file would undo its route.
+func planApply(_ request: ApplyRequest, instance: Instance, effects: SystemEffects) throws
+    -> (Plan, PlanOptions, knownRouters: [MACAddress: IPv6Address])
+{
     var options = request.options
     options.includeAbsentLinks = request.includeAbsentLinks
-    // Read again under the run lock: a concurrent apply may have learned since the
-    // options were loaded, and planning from the older file would undo its route.
-    let routersFile = LearnedRouters(root: root)
-    let knownRouters = routersFile.load()
+    let knownRouters = LearnedRouters(root: request.root).load()
     options.ipv6Routers = learnRouters(known: knownRouters, kernel: effects.kernel, links: request.links, instance: instance)
-    let plan = try EC2NetCore.plan(instance, links: request.links, options: options)
+    return (try EC2NetCore.plan(instance, links: request.links, options: options), options, knownRouters)
+}
+
+/// Step 3, commit: the managed files, then what describes them. The learned routers, the
+/// cache and the record come after the files: status and the next boot plan with what
+/// was saved, and the cache must never describe a state the files do not have yet (a
+/// failed read never reaches this step). A read-only /var/lib (the boot service) keeps
+/// the routers file as it was. A document the operator gave is recorded for `status`,
+/// not cached for the next boot.
+func commit(_ plan: Plan, metadata: ReadMetadata, request: ApplyRequest,
+            routers: [MACAddress: IPv6Address], knownRouters: [MACAddress: IPv6Address]) throws -> ApplyReport {
+    let root = request.root
     let directory = ManagedDirectory(root: root)
     let diff = request.reportDiff ? pendingChanges(plan, root: root) : nil
     let sync = try directory.sync(render(plan), preserve: plan.keptFileNames)
-    // After the files, as the cache: status and the next boot plan with what was saved.
-    // A read-only /var/lib (the boot service) keeps the file as it was.
-    if options.ipv6Routers != knownRouters { _ = try? routersFile.save(options.ipv6Routers) }
-    // The cache is written only after the files: it must never describe a state the files
-    // do not have yet, and a failed read never reaches this line. A document the operator
-    // gave is recorded for `status`, not cached for the next boot.
-    // The record (and the cache) hold canonical bytes, and parsing then serializing
-    // canonical bytes gives them back: a document read from exactly the recorded bytes
-    // (every boot, every unchanged --metadata run) needs no serializing to compare.
+    if routers != knownRouters { _ = try? LearnedRouters(root: root).save(routers) }
+    // The record and the cache hold canonical bytes, and parsing then serializing them
+    // gives them back: a document read from exactly the recorded bytes (every boot, every
+    // unchanged --metadata run) needs no serializing to compare.
     let record = AppliedRecord(root: root)
-    if let inputBytes, record.holds(inputBytes) {
-        // already recorded
-    } else {
-        let serialized = document.serializedBytes()  // once, for the cache and the record
-        if case .imds = request.source { _ = try cache.save(serialized: serialized) }
+    if metadata.bytes.map(record.holds) != true {
+        let serialized = metadata.document.serializedBytes()  // once, for the cache and the record
+        if metadata.fromIMDS { _ = try MetadataCache(root: root).save(serialized: serialized) }
         record.save(serialized: serialized)
     }
-    if let imdsSummary { LastRun(root: root).record(ok: true, detail: imdsSummary) }
-
-    var report = ApplyReport(plan: plan, sync: sync, directory: directory.path, imdsSummary: imdsSummary)
+    if let summary = metadata.imdsSummary { LastRun(root: root).record(ok: true, detail: summary) }
+    var report = ApplyReport(plan: plan, sync: sync, directory: directory.path, imdsSummary: metadata.imdsSummary)
     report.diff = diff
-    report.warnings += request.configurationProblems.map { "ignoring \($0)" }
-    report.warnings += unmatchedOverrides(options, plan: plan, links: request.links)
-    journal(sync, plan: plan, log: effects.log)
-    if sync.changed, let networkd = effects.networkd {
-        do {
-            report.reload = try networkd.reload()
-        } catch {
-            throw ApplyError.reloadFailed(error)
-        }
-    }
-    if let trigger = effects.trigger {
-        report.warnings += retrigger(sync, plan: plan, trigger: trigger, sendEvents: request.retriggerLinks)
-    }
-    // Last: it may watch a link for a second or two.
-    if report.reload == .reloaded, let networkd = effects.networkd, let kernel = effects.kernel {
-        report.warnings += confirmDHCPv6Handover(plan, sync: sync, links: request.links, networkd: networkd, kernel: kernel,
-                                                 limit: request.handoverLimit, settle: request.handoverSettle)
-    }
     return report
+}
+
+/// Step 4, notify: the journal, networkd (only when a file changed), udev for changed
+/// `.link` files, and last, since it may watch a link for a second or two, the DHCPv6
+/// hand-over of an IPv6-only ENI.
+func notify(_ report: inout ApplyReport, request: ApplyRequest, effects: SystemEffects) throws {
+    journal(report.sync, plan: report.plan, log: effects.log)
+    report.reload = try reloadIfChanged(report.sync, effects: effects)
+    if let trigger = effects.trigger {
+        report.warnings += retrigger(report.sync, plan: report.plan, trigger: trigger, sendEvents: request.retriggerLinks)
+    }
+    if report.reload == .reloaded, let networkd = effects.networkd, let kernel = effects.kernel {
+        report.warnings += confirmDHCPv6Handover(report.plan, sync: report.sync, links: request.links, networkd: networkd,
+                                                 kernel: kernel, limit: request.handoverLimit, settle: request.handoverSettle)
+    }
+}
+
+/// networkd's reload when a file changed and the effects reach networkd.
+func reloadIfChanged(_ sync: SyncReport, effects: SystemEffects) throws -> ReloadOutcome? {
+    guard sync.changed, let networkd = effects.networkd else { return nil }
+    do {
+        return try networkd.reload()
+    } catch {
+        throw ApplyError.reloadFailed(error)
+    }
 }
 
 /// The boot path before any live apply (first boot): no ENI is known, so the shipped
@@ -183,13 +214,7 @@ func applyFirstBoot(_ request: ApplyRequest, effects: SystemEffects) throws -> A
     let sync = try directory.sync(render(plan), preserve: Set(try directory.managedFiles()))
     var report = ApplyReport(plan: plan, sync: sync, directory: directory.path)
     report.warnings += request.configurationProblems.map { "ignoring \($0)" }
-    if sync.changed, let networkd = effects.networkd {
-        do {
-            report.reload = try networkd.reload()
-        } catch {
-            throw ApplyError.reloadFailed(error)
-        }
-    }
+    report.reload = try reloadIfChanged(sync, effects: effects)
     return report
 }
 
