@@ -53,18 +53,17 @@ let package = Package(
             linkerSettings: [
                 .unsafeFlags(["-Xlinker", "--wrap=hypotf", "-Xlinker", "--wrap=arc4random"]),
                 // libstdc++ (which the Swift runtime needs) linked statically in release
-                // builds, as the Swift runtime is: link/libstdc++.so is a linker script
+                // builds, as the Swift runtime is: packaging/link/libstdc++.so is a linker script
                 // naming the archive. Debug builds use the shared Swift runtime, which
                 // brings the shared libstdc++ itself.
-                .unsafeFlags(["-Xclang-linker", "-L" + Context.packageDirectory + "/link"], .when(configuration: .release)),
+                .unsafeFlags(["-Xclang-linker", "-L" + Context.packageDirectory + "/packaging/link"], .when(configuration: .release)),
             ]
         ),
         // The generator runs at every boot and daemon-reload: no argument parser, no HTTP,
         // no libsystemd, so it cannot reach IMDS or D-Bus even by mistake.
         // Fully static: with no dynamic loader, start-up is not spent on relocations (75% of
         // its instructions as a dynamically linked PIE; bench/run measures it).
-        .executableTarget(name: "ec2-netgen-generator", dependencies: ["EC2NetCore", "EC2NetFS"], path: "generator",
-                          exclude: ["README.md"],
+        .executableTarget(name: "ec2-netgen-generator", dependencies: ["EC2NetCore", "EC2NetFS"], exclude: ["README.md"],
                           linkerSettings: [.unsafeFlags(["-static-executable"])]),
         .testTarget(name: "EC2NetCoreTests", dependencies: ["EC2NetCore", "EC2NetFS", "EC2NetHTTP", "EC2NetIO", "EC2NetOps", "EC2NetCLI"]),
     ],
