@@ -18,7 +18,7 @@ struct ApplyArguments: Equatable {
     /// `--wait-for IFACE`.
     var waitFor: String?
     /// `--wait-timeout SECONDS`.
-    var waitTimeoutSeconds: Double = IMDSClient.defaultWaitTimeoutSeconds
+    var waitTimeoutSeconds: Double = defaultWaitTimeoutSeconds
     /// `--no-reload`.
     var noReload = false
     /// `--diff`.
@@ -49,6 +49,7 @@ struct ApplyArguments: Equatable {
         request.includeAbsentLinks = boot
         request.retriggerLinks = !boot
         request.reportDiff = diff
+        request.whileWaitingForLock = { path in printError("waiting for another ec2-netgen run to finish (it holds \(path))") }
         var effects = SystemEffects.forRoot(root)
         if noReload { effects.networkd = nil }
         let report: ApplyReport

@@ -1,5 +1,5 @@
 import ArgumentParser
-import EC2NetIO
+import EC2NetOps
 
 /// `ec2-netgen apply`: declares its flags (help, error messages) and runs their values,
 /// an `ApplyArguments`.
@@ -26,7 +26,7 @@ struct ApplyCommand: ParsableCommand {
     var waitFor: String?
 
     @Option(help: ArgumentHelp("Give up --wait-for after this many seconds (more than 0, at most 3600).", valueName: "SECONDS"))
-    var waitTimeout: Double = IMDSClient.defaultWaitTimeoutSeconds
+    var waitTimeout: Double = defaultWaitTimeoutSeconds
 
     @Flag(help: "Do not ask networkd to reload after a change.")
     var noReload = false

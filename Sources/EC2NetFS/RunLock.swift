@@ -5,13 +5,16 @@ import Glibc
 public final class RunLock {
     private let fd: Int32
 
-    /// Blocks until the lock is held.
-    public init(root: String) throws(FSError) {
+    /// Blocks until the lock is held; `whileWaiting` is told the lock's path first when
+    /// another run holds it.
+    public init(root: String, whileWaiting: ((String) -> Void)? = nil) throws(FSError) {
         let directory = RuntimeDirectory.path(root: root)
         try FileIO.makeDirectories(directory)
         let path = directory + "/lock"
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FSError(operation: "open", path: path, code: errno) }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
+        if errno == EWOULDBLOCK { whileWaiting?(path) }
         while flock(fd, LOCK_EX) != 0 {
             guard errno == EINTR else {
                 let code = errno

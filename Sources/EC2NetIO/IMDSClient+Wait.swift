@@ -2,9 +2,6 @@ import EC2NetCore
 import Glibc
 
 extension IMDSClient {
-    /// How long `--wait-for` waits for IMDS to describe an attached ENI whole, unless told.
-    public static let defaultWaitTimeoutSeconds: Double = 60
-
     /// What is still missing from a MAC's record, or nil when it is complete: listed, with
     /// a device number, and past the IMDS-lag rule of the core (`lagSymptom`, the same the
     /// planner applies). Values go through the core's number parser; a value that does
@@ -32,24 +29,5 @@ extension IMDSClient {
             primaryHasCard = (try get(Self.macsPath + primaryKey + "/", on: connection) ?? "").split(separator: "\n").contains(Substring(InterfaceKey.networkCard.rawValue))
         }
         return lagSymptom(deviceNumber: device, networkCard: card, isPrimary: isPrimary, primaryHasCard: primaryHasCard)
-    }
-
-    /// Polls until `mac` is complete, with backoff from 100 ms doubling to 1 s, for at most
-    /// `timeoutSeconds`. A poll costs 3–5 small requests; the 1 s cap keeps an attach that
-    /// IMDS describes after 2 s configured within about 2.5 s.
-    public func waitUntilComplete(_ mac: MACAddress, link: String, timeoutSeconds: Double) throws(IOError) {
-        let clock = ContinuousClock()
-        let start = clock.now
-        var delay = 0.1
-        while true {
-            guard let missing = try missingPart(of: mac) else { return }
-            let elapsed = clock.now - start
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            guard seconds + delay <= timeoutSeconds else {
-                throw .waitTimedOut(link: link, mac: mac.description, seconds: seconds, reason: missing)
-            }
-            usleep(useconds_t(delay * 1_000_000))
-            delay = min(1, delay * 2)
-        }
     }
 }

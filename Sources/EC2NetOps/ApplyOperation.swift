@@ -28,6 +28,8 @@ public struct ApplyRequest {
     /// catch-all, and how long its addresses must stay (see DHCPv6Handover.swift).
     public var handoverLimit: Duration = .seconds(8)
     public var handoverSettle: Duration = .seconds(1)
+    /// Called with the lock's path when another run holds it, before this one waits.
+    public var whileWaitingForLock: ((String) -> Void)?
 
     public init(source: MetadataSource, root: String, links: [Link], options: PlanOptions) {
         self.source = source
@@ -79,7 +81,7 @@ public enum ApplyError: Error, CustomStringConvertible {
 /// notify networkd, udev and the journal through `effects` — only what `effects`
 /// provides. Serialised by the run lock.
 public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> ApplyReport {
-    let lock = try RunLock(root: request.root)
+    let lock = try RunLock(root: request.root, whileWaiting: request.whileWaitingForLock)
     defer { withExtendedLifetime(lock) {} }
     guard let metadata = try readMetadata(request, effects: effects) else { return try applyFirstBoot(request, effects: effects) }
     let (plan, options, knownRouters) = try planApply(request, instance: metadata.instance, effects: effects)
@@ -120,15 +122,8 @@ func readMetadata(_ request: ApplyRequest, effects: SystemEffects) throws -> Rea
         do {
             let document = try client.fetchDocument(previous: cachedDocument(cache), only: attached,
                                                     sourceLinks: sourceLinks(request.links))
-            let instance: Instance
-            do {
-                instance = try parse(document)
-            } catch {
-                throw ApplyError.unusableMetadata(endpoint: client.endpointInUse.description, error: error)
-            }
-            let summary = "imds: \(client.requestCount) requests, \(client.retryCount) retries, \(millisecondsSince(start)) ms, "
-                + "budget waits \(client.pacedMilliseconds) ms (\(client.endpointInUse))"
-            return ReadMetadata(document: document, instance: instance, imdsSummary: summary, fromIMDS: true)
+            return ReadMetadata(document: document, instance: try parseServed(document, by: client),
+                                imdsSummary: client.costSummary(milliseconds: millisecondsSince(start)), fromIMDS: true)
         } catch {
             effects.log?.record(.imdsFailed, priority: LOG_ERR, message: "IMDS read failed, nothing changed: \(error)", fields: [:])
             LastRun(root: request.root).record(ok: false, detail: "\(error)")
@@ -189,7 +184,8 @@ func notify(_ report: inout ApplyReport, request: ApplyRequest, effects: SystemE
     }
     if report.reload == .reloaded, let networkd = effects.networkd, let kernel = effects.kernel {
         report.warnings += confirmDHCPv6Handover(report.plan, sync: report.sync, links: request.links, networkd: networkd,
-                                                 kernel: kernel, limit: request.handoverLimit, settle: request.handoverSettle)
+                                                 kernel: kernel, clock: effects.clock, limit: request.handoverLimit,
+                                                 settle: request.handoverSettle)
     }
 }
 

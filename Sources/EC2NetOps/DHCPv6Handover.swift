@@ -24,7 +24,7 @@ import Glibc
 /// still missing at `limit` (never an error: the files are right, the unattended paths go
 /// on).
 func confirmDHCPv6Handover(_ plan: Plan, sync: SyncReport, links: [Link], networkd: NetworkdService,
-                           kernel: KernelState, limit: Duration, settle: Duration) -> [String] {
+                           kernel: KernelState, clock: WaitClock, limit: Duration, settle: Duration) -> [String] {
     let created = Set(sync.created)
     var watched: [HandoverLink] = []
     for interface in plan.interfaces where interface.dhcp6 && created.contains(Artifact.networkFileName(for: interface.mac)) {
@@ -35,7 +35,7 @@ func confirmDHCPv6Handover(_ plan: Plan, sync: SyncReport, links: [Link], networ
     guard !watched.isEmpty else { return [] }
 
     var warnings: [String] = []
-    let deadline = ContinuousClock.now + limit
+    let deadline = clock.now() + limit
     while true {
         let present: [Netlink.Address]
         do {
@@ -43,7 +43,7 @@ func confirmDHCPv6Handover(_ plan: Plan, sync: SyncReport, links: [Link], networ
         } catch {
             return warnings + ["could not check the IPv6 addresses networkd configured: \(error)"]
         }
-        let now = ContinuousClock.now
+        let now = clock.now()
         for index in watched.indices where !watched[index].done {
             var link = watched[index]
             defer { watched[index] = link }
@@ -99,7 +99,7 @@ func confirmDHCPv6Handover(_ plan: Plan, sync: SyncReport, links: [Link], networ
             }
             return warnings
         }
-        usleep(50_000)
+        clock.sleep(.milliseconds(50))
     }
 }
 
@@ -110,11 +110,11 @@ struct HandoverLink {
     var declared: Set<IPAddress>
     /// When every declared address was last seen arriving while networkd called the link
     /// configured; nil while one is missing.
-    var presentSince: ContinuousClock.Instant?
+    var presentSince: Duration?
     /// Declared addresses seen on the link since the reload.
     var seen: Set<IPAddress> = []
     /// When an address seen before went missing while the link was configuring.
-    var goneSince: ContinuousClock.Instant?
+    var goneSince: Duration?
     var reconfigured = false
     var done = false
 }

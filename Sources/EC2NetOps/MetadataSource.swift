@@ -11,5 +11,15 @@ public enum MetadataSource {
     case cache
     /// IMDS; `attached` is the MAC of a link that just appeared (`--wait-for`), whose ENI
     /// alone is read whole.
-    case imds(IMDSClient, attached: MACAddress?)
+    case imds(MetadataReader, attached: MACAddress?)
+}
+
+/// Parses a document IMDS served: one that does not parse is the service's failure
+/// (exit 1), not bad input.
+func parseServed(_ document: MetadataDocument, by reader: MetadataReader) throws(ApplyError) -> Instance {
+    do {
+        return try parse(document)
+    } catch {
+        throw .unusableMetadata(endpoint: reader.endpointDescription, error: error)
+    }
 }

@@ -13,13 +13,7 @@ public func preview(source: MetadataSource, links: [Link], options: PlanOptions)
     case .cache:
         throw ApplyError.previewNeedsDocument
     case .imds(let client, _):
-        let document = try client.fetchDocument(sourceLinks: sourceLinks(links))
-        do {
-            instance = try parse(document)
-        } catch {
-            // Metadata IMDS served that does not parse is the service's failure (exit 1).
-            throw ApplyError.unusableMetadata(endpoint: client.endpointInUse.description, error: error)
-        }
+        instance = try parseServed(client.fetchDocument(previous: nil, only: nil, sourceLinks: sourceLinks(links)), by: client)
     }
     return try plan(instance, links: links, options: options)
 }

@@ -52,12 +52,16 @@ public struct SystemEffects {
     public var trigger: LinkTrigger?
     public var log: EventLog?
     public var kernel: KernelState?
+    /// What the operation's waits run on: the real clock unless a test hands in its own.
+    public var clock: WaitClock
 
-    public init(networkd: NetworkdService? = nil, trigger: LinkTrigger? = nil, log: EventLog? = nil, kernel: KernelState? = nil) {
+    public init(networkd: NetworkdService? = nil, trigger: LinkTrigger? = nil, log: EventLog? = nil, kernel: KernelState? = nil,
+                clock: WaitClock = SystemClock()) {
         self.networkd = networkd
         self.trigger = trigger
         self.log = log
         self.kernel = kernel
+        self.clock = clock
     }
 
     /// Nothing outside the root: what `--root DIR` gets.

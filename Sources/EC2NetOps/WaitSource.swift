@@ -10,14 +10,38 @@ import EC2NetIO
 /// `systemctl is-system-running` at "starting" and then sit in `systemctl --failed`. The
 /// refresh timer reads IMDS again. IMDS that answers but still lags (an attach in
 /// progress) is waited for as before, and an ENI the cache does not know fails as before.
-public func waitSource(_ client: IMDSClient, link: Link, timeoutSeconds: Double, root: String) throws -> (MetadataSource, warning: String?) {
+public func waitSource(_ reader: MetadataReader, link: Link, timeoutSeconds: Double, root: String,
+                       clock: WaitClock = SystemClock()) throws -> (MetadataSource, warning: String?) {
     do {
-        try client.waitUntilComplete(link.mac, link: link.name, timeoutSeconds: timeoutSeconds)
-        return (.imds(client, attached: link.mac), nil)
+        try waitUntilComplete(reader, mac: link.mac, link: link.name, timeoutSeconds: timeoutSeconds, clock: clock)
+        return (.imds(reader, attached: link.mac), nil)
     } catch {
         guard error.imdsUnreachable, let cached = cachedDocument(MetadataCache(root: root)),
               cacheDescribesWhole(cached, mac: link.mac) else { throw error }
         return (.cache, "\(error); \(link.name) keeps its cached configuration until IMDS answers again")
+    }
+}
+
+/// How long `--wait-for` waits for IMDS to describe an attached ENI whole, unless told.
+public let defaultWaitTimeoutSeconds: Double = 60
+
+/// Polls until `mac` is complete, with backoff from 100 ms doubling to 1 s, for at most
+/// `timeoutSeconds`. A poll costs 3–5 small requests; the 1 s cap keeps an attach that
+/// IMDS describes after 2 s configured within about 2.5 s.
+func waitUntilComplete(_ reader: MetadataReader, mac: MACAddress, link: String, timeoutSeconds: Double,
+                       clock: WaitClock) throws(IOError) {
+    let start = clock.now()
+    var delay = Duration.milliseconds(100)
+    let timeout = Duration.milliseconds(Int64(timeoutSeconds * 1000))
+    while true {
+        guard let missing = try reader.missingPart(of: mac) else { return }
+        let elapsed = clock.now() - start
+        guard elapsed + delay <= timeout else {
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            throw .waitTimedOut(link: link, mac: mac.description, seconds: seconds, reason: missing)
+        }
+        clock.sleep(delay)
+        delay = min(.seconds(1), delay * 2)
     }
 }
 

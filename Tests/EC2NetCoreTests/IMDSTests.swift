@@ -1,3 +1,6 @@
+import EC2NetOps
+import EC2NetIO
+import EC2NetHTTP
 import EC2NetCore
 import Foundation
 import Testing
@@ -242,35 +245,45 @@ struct IMDSTests {
         let root = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
         let laggingData = try document(with: lagging), completeData = try document(with: third)
-        let updater = Thread {
-            usleep(1_000_000)
-            try? stub.setDocument(laggingData)
-            usleep(1_200_000)
-            try? stub.setDocument(completeData)
+        // IMDS lists the ENI lagging after the first pause, whole after the third.
+        let clock = TestClock()
+        clock.onSleep = { pauses in
+            if pauses == 1 { try? stub.setDocument(laggingData) }
+            if pauses == 3 { try? stub.setDocument(completeData) }
         }
-        let started = Date()
-        updater.start()
-        let run = try TestSupport.run(["apply", "--imds-endpoint", stub.endpoint, "--wait-for", "ens7", "--links", Self.links,
-                                       "--root", root.path, "--no-reload"])
-        let elapsed = Date().timeIntervalSince(started)
-        #expect(run.status == 0, "\(run.stderr)")
-        #expect(elapsed > 2.0 && elapsed < 15, "waited \(elapsed) s")
+        let links = try Link.parseList(Array(try Data(contentsOf: URL(fileURLWithPath: Self.links))), source: Self.links)
+        let ens7 = try #require(links.first { $0.name == "ens7" })
+        let client = IMDSClient(configuration: IMDSConfiguration(endpoint: try #require(HTTPEndpoint(url: stub.endpoint))))
+        let (source, warning) = try waitSource(client, link: ens7, timeoutSeconds: 60, root: root.path, clock: clock)
+        #expect(warning == nil)
+        // Backoff from 100 ms doubling: polled at 0, 0.1, 0.3 and 0.7 s.
+        #expect(clock.sleeps == [.milliseconds(100), .milliseconds(200), .milliseconds(400)], "\(clock.sleeps)")
+        _ = try apply(ApplyRequest(source: source, root: root.path, links: links, options: PlanOptions()), effects: .none)
         let network3 = try String(contentsOf: root.appendingPathComponent("run/systemd/network/05-ec2-netgen-020000000003.network"), encoding: .utf8)
         #expect(network3.contains("Table=10002"))
         #expect(!network3.contains("Table=10000"))
     }
 
-    @Test("--wait-for gives up after --wait-timeout with exit 1")
+    @Test("--wait-for gives up after --wait-timeout, naming what is missing; nothing is written")
     func waitTimeout() throws {
         var text = try String(decoding: Self.exampleDocument(), as: UTF8.self)
         text = text.replacingOccurrences(of: #""device-number": "2""#, with: #""device-number": "0""#)
         let stub = try StubIMDS(document: Data(text.utf8))
         let root = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
-        let run = try TestSupport.run(["apply", "--imds-endpoint", stub.endpoint, "--wait-for", "ens7", "--wait-timeout", "1",
-                                       "--links", Self.links, "--root", root.path, "--no-reload"])
-        #expect(run.status == 1)
-        #expect(run.stderr.contains("device-number 0 on a secondary ENI"), "\(run.stderr)")
+        let links = try Link.parseList(Array(try Data(contentsOf: URL(fileURLWithPath: Self.links))), source: Self.links)
+        let ens7 = try #require(links.first { $0.name == "ens7" })
+        let client = IMDSClient(configuration: IMDSConfiguration(endpoint: try #require(HTTPEndpoint(url: stub.endpoint))))
+        let clock = TestClock()
+        do {
+            _ = try waitSource(client, link: ens7, timeoutSeconds: 5, root: root.path, clock: clock)
+            Issue.record("the wait did not time out")
+        } catch let error as IOError {
+            guard case .waitTimedOut(let link, _, let seconds, let reason) = error else { throw error }
+            #expect(link == "ens7" && reason == "device-number 0 on a secondary ENI", "\(error)")
+            // 0.1 + 0.2 + 0.4 + 0.8 + 1 + 1 + 1 s of pauses, and no pause past the limit.
+            #expect(seconds == 4.5 && clock.now() == .milliseconds(4500), "\(seconds)")
+        }
         #expect(try TestSupport.snapshot(root.appendingPathComponent("run/systemd/network")).isEmpty)
     }
 
@@ -353,30 +366,55 @@ struct StatusTests {
 /// Serialisation: a run waiting for the lock has not touched IMDS yet.
 @Suite(.serialized)
 struct LockTests {
-    @Test("apply waits for the lock before any IMDS request, then completes")
+    @Test("apply waits for the lock before any IMDS request, says so, then completes")
     func waitsBeforeIMDS() throws {
         let stub = try StubIMDS(document: try IMDSTests.exampleDocument())
         let root = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
         try FileManager.default.createDirectory(at: root.appendingPathComponent("run/ec2-netgen"), withIntermediateDirectories: true)
-        let fd = open(root.appendingPathComponent("run/ec2-netgen/lock").path, O_RDWR | O_CREAT, 0o644)
+        let lockPath = root.appendingPathComponent("run/ec2-netgen/lock").path
+        let fd = open(lockPath, O_RDWR | O_CREAT, 0o644)
         #expect(fd >= 0)
         #expect(flock(fd, LOCK_EX) == 0)
-        let process = Process()
-        process.executableURL = TestSupport.executable
-        process.arguments = ["apply", "--imds-endpoint", stub.endpoint, "--links", IMDSTests.links, "--root", root.path, "--no-reload"]
-        process.standardOutput = Pipe()
-        process.standardError = Pipe()
-        try process.run()
-        usleep(700_000)
-        #expect(process.isRunning, "apply did not wait for the lock")
+        let links = try Link.parseList(Array(try Data(contentsOf: URL(fileURLWithPath: IMDSTests.links))), source: IMDSTests.links)
+        let client = IMDSClient(configuration: IMDSConfiguration(endpoint: try #require(HTTPEndpoint(url: stub.endpoint))))
+        var request = ApplyRequest(source: .imds(client, attached: nil), root: root.path, links: links, options: PlanOptions())
+        let waiting = DispatchSemaphore(value: 0), finished = DispatchSemaphore(value: 0)
+        let told = Locked<String?>(nil), outcome = Locked<String?>(nil)
+        request.whileWaitingForLock = { path in
+            told.set(path)
+            waiting.signal()
+        }
+        let shared = Locked(request)
+        let run = Thread {
+            do {
+                _ = try apply(shared.get(), effects: .none)
+                outcome.set("applied")
+            } catch {
+                outcome.set("\(error)")
+            }
+            finished.signal()
+        }
+        run.start()
+        waiting.wait()
+        #expect(told.get() == lockPath)
         #expect(try stub.requests().isEmpty, "apply talked to IMDS while waiting for the lock")
+        #expect(outcome.get() == nil, "apply went on while the lock was held")
         flock(fd, LOCK_UN)
         close(fd)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        finished.wait()
+        #expect(outcome.get() == "applied")
         #expect(try stub.requests().count == 35)
     }
+}
+
+/// A value shared with a thread.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func get() -> Value { lock.withLock { value } }
+    func set(_ new: Value) { lock.withLock { value = new } }
 }
 
 /// Request economy: what a refresh and an attach read when the cache knows the ENIs.

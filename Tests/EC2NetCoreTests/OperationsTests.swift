@@ -163,8 +163,6 @@ struct OperationsTests {
                                             source: "metadata.json")
         let links = try Link.parseList(Array(try Data(contentsOf: input.appendingPathComponent("links.json"))), source: "links.json")
         var request = ApplyRequest(source: .document(document, source: "metadata.json"), root: root.path, links: links, options: PlanOptions())
-        request.handoverLimit = .milliseconds(400)
-        request.handoverSettle = .milliseconds(100)
         return request
     }
 
@@ -178,7 +176,7 @@ struct OperationsTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let request = try Self.ipv6OnlyRequest(root: root)
         let networkd = RecordingNetworkd(), kernel = AddressKernel([Self.ens6("2600:1f14:abc:d02::20"), Self.ens6("2600:1f14:abc:d02::21")])
-        let report = try apply(request, effects: SystemEffects(networkd: networkd, kernel: kernel))
+        let report = try apply(request, effects: SystemEffects(networkd: networkd, kernel: kernel, clock: TestClock()))
         #expect(networkd.reconfigured.isEmpty && report.warnings.isEmpty, "\(report.warnings)")
         #expect(kernel.dumps >= 2, "the addresses must be seen to stay, not only once")
         // The file exists now: a later apply that changes it is a plain reload, not a hand-over.
@@ -188,7 +186,7 @@ struct OperationsTests {
         let text = String(decoding: document.serializedBytes(), as: UTF8.self)
             .replacingOccurrences(of: "2600:1f14:abc:d02::21", with: "2600:1f14:abc:d02::21\\n2600:1f14:abc:d02::22")
         later.source = .document(try MetadataDocument(bytes: Array(text.utf8), source: "metadata.json"), source: "metadata.json")
-        let second = try apply(later, effects: SystemEffects(networkd: networkd, kernel: kernel))
+        let second = try apply(later, effects: SystemEffects(networkd: networkd, kernel: kernel, clock: TestClock()))
         #expect(second.sync.updated.count == 1 && networkd.reloads == 2 && kernel.dumps == dumps, "\(second.sync)")
     }
 
@@ -198,7 +196,7 @@ struct OperationsTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let networkd = RecordingNetworkd(), kernel = AddressKernel([Self.ens6("2600:1f14:abc:d02::21")])
         networkd.onReconfigure = { _ in kernel.addressList.append(Self.ens6("2600:1f14:abc:d02::20")) }
-        let report = try apply(Self.ipv6OnlyRequest(root: root), effects: SystemEffects(networkd: networkd, kernel: kernel))
+        let report = try apply(Self.ipv6OnlyRequest(root: root), effects: SystemEffects(networkd: networkd, kernel: kernel, clock: TestClock()))
         #expect(networkd.reconfigured == [3])
         #expect(report.warnings == ["networkd dropped 2600:1f14:abc:d02::20 from ens6 while taking the link over from the DHCP catch-all "
             + "(networkd 257 and 262 file it under the old DHCPv6 lease); asked it to reconfigure ens6"])
@@ -216,7 +214,7 @@ struct OperationsTests {
             kernel.addressList = [kept, dropped]
             networkd.states[3] = "configured"
         }
-        let report = try apply(Self.ipv6OnlyRequest(root: root), effects: SystemEffects(networkd: networkd, kernel: kernel))
+        let report = try apply(Self.ipv6OnlyRequest(root: root), effects: SystemEffects(networkd: networkd, kernel: kernel, clock: TestClock()))
         #expect(networkd.reconfigured == [3])
         #expect(report.warnings == ["networkd dropped 2600:1f14:abc:d02::20 from ens6 while taking the link over from the DHCP catch-all "
             + "(networkd 257 and 262 file it under the old DHCPv6 lease); asked it to reconfigure ens6"])
@@ -228,9 +226,9 @@ struct OperationsTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let networkd = RecordingNetworkd(), kernel = AddressKernel([Self.ens6("2600:1f14:abc:d02::21")])
         networkd.states[3] = "configuring"
-        let report = try apply(Self.ipv6OnlyRequest(root: root), effects: SystemEffects(networkd: networkd, kernel: kernel))
+        let report = try apply(Self.ipv6OnlyRequest(root: root), effects: SystemEffects(networkd: networkd, kernel: kernel, clock: TestClock()))
         #expect(networkd.reconfigured.isEmpty)
-        #expect(report.warnings == ["2600:1f14:abc:d02::20 still not on ens6 0.4 seconds after the reload; "
+        #expect(report.warnings == ["2600:1f14:abc:d02::20 still not on ens6 8.0 seconds after the reload; "
             + "`networkctl reconfigure ens6` applies it again"])
     }
 

@@ -1,0 +1,25 @@
+import EC2NetCore
+import EC2NetHTTP
+
+/// What the operations ask of IMDS: the document, and what is still missing from one
+/// ENI's record. `IMDSClient` is the real one; tests hand in a fake.
+public protocol MetadataReader: AnyObject, Sendable {
+    /// The whole metadata document (see `IMDSClient.fetchDocument`).
+    func fetchDocument(previous: MetadataDocument?, only: MACAddress?, sourceLinks: [MACAddress: String]) throws(IOError)
+        -> MetadataDocument
+    /// What is still missing from a MAC's record, or nil when it is complete.
+    func missingPart(of mac: MACAddress) throws(IOError) -> String?
+    /// One line on what the reads cost: requests, retries, time spent waiting for the
+    /// packet budget, the endpoint.
+    func costSummary(milliseconds: Int) -> String
+    /// The endpoint answering, for messages.
+    var endpointDescription: String { get }
+}
+
+extension IMDSClient: MetadataReader {
+    public func costSummary(milliseconds: Int) -> String {
+        "imds: \(requestCount) requests, \(retryCount) retries, \(milliseconds) ms, budget waits \(pacedMilliseconds) ms (\(endpointInUse))"
+    }
+
+    public var endpointDescription: String { endpointInUse.description }
+}
