@@ -65,7 +65,18 @@ let package = Package(
         // its instructions as a dynamically linked PIE; bench/run measures it).
         .executableTarget(name: "ec2-netgen-generator", dependencies: ["EC2NetCore", "EC2NetFS"], exclude: ["README.md"],
                           linkerSettings: [.unsafeFlags(["-static-executable"])]),
-        .testTarget(name: "EC2NetCoreTests", dependencies: ["EC2NetCore", "EC2NetFS", "EC2NetHTTP", "EC2NetIO", "EC2NetOps", "EC2NetCLI"]),
+        // Tests: one target per module, each testing what its module decides; the shared
+        // helpers, fakes and the stub IMDS's driver in one support library.
+        .target(name: "EC2NetTestSupport", dependencies: ["EC2NetCore", "EC2NetIO", "EC2NetOps"], path: "Tests/Support"),
+        .testTarget(name: "EC2NetCoreTests", dependencies: ["EC2NetCore", "EC2NetFS", "EC2NetTestSupport"]),
+        .testTarget(name: "EC2NetFSTests", dependencies: ["EC2NetCore", "EC2NetFS", "EC2NetTestSupport"]),
+        .testTarget(name: "EC2NetHTTPTests", dependencies: ["EC2NetHTTP", "EC2NetTestSupport"]),
+        .testTarget(name: "EC2NetIOTests", dependencies: ["EC2NetCore", "EC2NetIO", "EC2NetTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "EC2NetOpsTests", dependencies: ["EC2NetCore", "EC2NetFS", "EC2NetHTTP", "EC2NetIO", "EC2NetOps",
+                                                            "EC2NetTestSupport"]),
+        .testTarget(name: "EC2NetCLITests", dependencies: ["EC2NetCore", "EC2NetCLI", "EC2NetTestSupport",
+                                                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "GeneratorTests", dependencies: ["EC2NetTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

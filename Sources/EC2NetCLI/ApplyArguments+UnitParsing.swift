@@ -2,8 +2,8 @@ extension ApplyArguments {
     /// Reads `apply`'s flags without swift-argument-parser, for the runs the units make
     /// (`apply --cached --boot` before networkd on every boot, `apply` on every timer tick,
     /// `apply --wait-for IFACE` on every attach). The argument parser's start-up reflects
-    /// over every option of every subcommand: 11.8 of the 20.6 million instructions a
-    /// no-change boot-path apply cost (bench/run, "Where the time goes").
+    /// over every option of every subcommand, which is most of what a run that changes
+    /// nothing costs (docs/decisions.md says how much).
     ///
     /// It accepts only what it is sure of: `--flag`, `--option VALUE`, `--option=VALUE`,
     /// each at most once, values not empty and not starting with `-`, and a combination

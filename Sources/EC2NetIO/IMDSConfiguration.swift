@@ -22,7 +22,7 @@ public struct IMDSConfiguration: Sendable {
     public var packetBurst: Double = 40
     /// Packets one request costs the sender. EC2 closes every connection, so a request is
     /// SYN, ACK, the request, ACKs of the answer and of the server's FIN, and the
-    /// client's FIN (bench/run counts them on the wire: 5.9 per request).
+    /// client's FIN: about six.
     public var packetsPerRequest: Double = 6
     /// Send requests about an ENI through that ENI (SO_BINDTODEVICE), so each ENI's own
     /// budget carries them. Only for EC2's link-local endpoints: an overridden endpoint

@@ -3,7 +3,7 @@ import EC2NetCore
 import Glibc
 
 /// The parse of an rtnetlink dump: pure functions over the bytes the kernel sent, so they
-/// are tested on captured dumps (Tests/EC2NetCoreTests/Fixtures/*-dump.hex) without a
+/// are tested on captured dumps (Tests/EC2NetIOTests/Fixtures) without a
 /// socket. Netlink.swift only sends the request and collects the bytes.
 public enum NetlinkDump {
     /// One message of a dump: its type, its family header (rtmsg or fib_rule_hdr, which

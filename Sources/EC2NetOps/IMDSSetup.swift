@@ -7,8 +7,9 @@ import EC2NetIO
 /// default-route requests, the primary's link (named by the cache) for requests about no
 /// one ENI, per-ENI sources unless the configuration turns them off, and systemd-imdsd's
 /// mark where systemd-imds locks IMDS (the only way through). Unlocked, requests stay
-/// unmarked: the daemon's table routes IPv6 IMDS on-link, which the emulated VPC does not
-/// answer (scenario IMDS-marked), and the plain routes are what worked before.
+/// unmarked: the daemon's table routes IPv6 IMDS on-link, and whether EC2 answers
+/// neighbour discovery for it there is not known; the plain routes reach it through the
+/// router (docs/decisions.md, systemd-imds).
 public func prepare(_ base: IMDSConfiguration, root: String, links: [Link], settings: ServiceSettings,
                     imdsNetworking: IMDSNetworking) -> IMDSConfiguration {
     var configuration = base

@@ -2,6 +2,7 @@ import EC2NetCore
 import EC2NetFS
 import Foundation
 import Testing
+import EC2NetTestSupport
 
 /// Golden directories: `Tests/Golden/NN-name/input/` (metadata.json, links.json, optional
 /// ec2-netgen.conf, options and ipv6-routers) against `expected/` (the exact file set and bytes) and

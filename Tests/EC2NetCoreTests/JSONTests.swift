@@ -1,5 +1,6 @@
 import EC2NetCore
 import Testing
+import EC2NetTestSupport
 
 /// The JSON parser and serializer that carry the metadata document.
 struct JSONTests {
@@ -48,18 +49,5 @@ struct JSONTests {
         }
         // The alphabet makes some valid documents (numbers, true, [], …): the check ran.
         #expect(accepted > 50, "only \(accepted) of 20000 random inputs parsed")
-    }
-}
-
-/// A small deterministic generator so randomised tests repeat exactly.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import EC2NetCore
 import Testing
+import EC2NetTestSupport
 
 /// The metadata parser: every value typed, every bad value named by its IMDS path.
 struct MetadataParserTests {

@@ -1,5 +1,6 @@
 import EC2NetCore
 import Testing
+import EC2NetTestSupport
 
 /// The planner: numbering, link choice, skips, errors.
 struct PlannerTests {

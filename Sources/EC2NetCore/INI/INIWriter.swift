@@ -3,8 +3,8 @@
 /// rendered file goes through it, so layout and the one-line rule live in one place.
 ///
 /// Values are written straight into the file's buffer, addresses and numbers included:
-/// building a String per value and a model per section cost most of a 16-ENI render, and
-/// growing a Swift array per append most of the rest (bench/run, "Where the time goes").
+/// a String per value and a model per section would cost most of a 16-ENI render, and
+/// growing a Swift array per append most of the rest (docs/decisions.md).
 /// Not copyable: it owns its buffer, so it is passed `inout` and freed once.
 public struct INIWriter: ~Copyable {
     private var storage: UnsafeMutablePointer<UInt8>

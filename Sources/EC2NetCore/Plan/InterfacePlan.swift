@@ -22,7 +22,7 @@ public struct InterfacePlan: Equatable, Sendable {
     public var dhcp4: Bool
     /// Accept RAs for the IPv6 gateway (the ENI has an IPv6 address). IPv6 addresses are
     /// all static from IMDS, DHCPv6 is off: a reload restarts the DHCPv6 client and
-    /// deletes its address for seconds (docs/decisions.md, measured by scenario S9).
+    /// deletes its address for seconds (docs/decisions.md).
     public var ipv6: Bool
     /// Run the DHCPv6 client for what the VPC's DHCP options give (DNS servers, a search
     /// domain), never for addresses (they stay static): only on an ENI without IPv4, whose

@@ -12,8 +12,8 @@ public enum RoutingNumbers {
     public static let mainRulePriority = 20000
     /// Second band: `from ADDR lookup T`. `21000 + 100·card + device` tops out at 24199
     /// (card 31, device 99): after the main-table rule at 20000 and before the kernel's
-    /// `lookup main` at 32766 for every card. The earlier `30000 + …` passed 32766 from
-    /// card 28 on, so those ENIs' internet replies took the main table (docs/design.md).
+    /// `lookup main` at 32766 for every card: a band that passed 32766 would send the
+    /// internet replies of the highest cards' ENIs to the main table (docs/design.md).
     public static func defaultRulePriority(card: Int, device: Int) -> Int { 21000 + 100 * card + device }
     /// Metric of an ENI table's IPv6 default route through the router learned from RAs:
     /// after the RA's own route (networkd's default 1024), which it stands in for while a

@@ -95,7 +95,7 @@ func networkFile(_ interface: InterfacePlan, imds: IMDSNetworking = .off) -> [UI
         // Solicit as soon as the link-local address is up, not on the first RA: networkd
         // records a DHCPv6 lease's DNS servers for resolved only if the reply comes before
         // the link is "configured" (with UseAddress=no nothing else marks the link's state
-        // changed), and the RA completes that state (docs/decisions.md, scenario S16).
+        // changed), and the RA completes that state (docs/decisions.md).
         file.entry("WithoutRA", literal: "solicit")
         if !interface.isPrimary { file.entry("UseHostname", literal: "no") }
     }
@@ -168,7 +168,7 @@ func imdsSections(_ file: inout INIWriter, _ imds: IMDSNetworking, metric: Int?,
         }
         // A route cannot refuse an IPv6 socket bound to a link (SO_BINDTODEVICE): the
         // kernel skips the prohibit route, which sits on `lo`, and takes the link's
-        // default route (scenario IMDS-locked). A rule refuses it whatever the binding,
+        // default route. A rule refuses it whatever the binding,
         // after the mark rule lets the daemon through.
         for (family, destination) in [("ipv4", "169.254.169.254/32"), ("ipv6", "fd00:ec2::254/128")] {
             file.section("RoutingPolicyRule")

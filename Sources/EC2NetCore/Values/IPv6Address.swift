@@ -5,8 +5,8 @@
 /// addresses always render to equal bytes.
 public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The high and low 64 bits. Stored inline, not as an array of groups: an instance
-    /// has thousands of addresses, and a heap buffer per address made parse, plan and
-    /// render spend a fifth of their instructions on reference counting (callgrind).
+    /// has thousands of addresses, and a heap buffer per address would spend much of
+    /// parse, plan and render on reference counting.
     public let high: UInt64
     public let low: UInt64
 

@@ -1,40 +1,39 @@
 import EC2NetCore
 import Foundation
-import Testing
 
 /// Paths and helpers shared by the tests.
-enum TestSupport {
+public enum TestSupport {
     /// The repository root, found from this file's location.
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    public static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
     /// `Tests/Golden`.
-    static let goldenDirectory = repository.appendingPathComponent("Tests/Golden")
+    public static let goldenDirectory = repository.appendingPathComponent("Tests/Golden")
 
     /// The built `ec2-netgen` executable next to the test binary (`swift build` puts both
     /// in the same directory). Tests that need it fail loudly when it is missing.
-    static var executable: URL {
+    public static var executable: URL {
         if let path = ProcessInfo.processInfo.environment["EC2NETGEN_BIN"] { return URL(fileURLWithPath: path) }
         let me = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
         return me.deletingLastPathComponent().appendingPathComponent("ec2-netgen")
     }
 
     /// A fresh temporary directory, removed by the caller via `defer`.
-    static func temporaryDirectory() throws -> URL {
+    public static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("ec2-netgen-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
 
     /// Result of running the CLI.
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+    public struct Run {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
     }
 
     /// Runs `ec2-netgen` with arguments and waits.
-    static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Run {
+    public static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Run {
         let binary = executable
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw TestFailure("ec2-netgen not built at \(binary.path): run `swift build` first (scripts/test does)")
@@ -55,18 +54,18 @@ enum TestSupport {
     }
 
     /// A document from JSON text; fails the test on bad JSON.
-    static func document(_ json: String) throws -> MetadataDocument {
+    public static func document(_ json: String) throws -> MetadataDocument {
         try MetadataDocument(bytes: Array(json.utf8), source: "test")
     }
 
     /// The configuration state of a root: generated files and the cache, without the
     /// runtime records in run/ec2-netgen (lock, last IMDS result).
-    static func configuration(_ root: URL) throws -> [String: Data] {
+    public static func configuration(_ root: URL) throws -> [String: Data] {
         try snapshot(root).filter { !$0.key.hasPrefix("/run/ec2-netgen/") }
     }
 
     /// Every file below `directory` with its bytes, keyed by relative path.
-    static func snapshot(_ directory: URL) throws -> [String: Data] {
+    public static func snapshot(_ directory: URL) throws -> [String: Data] {
         var result: [String: Data] = [:]
         guard let walker = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil) else { return result }
         for case let url as URL in walker where !url.hasDirectoryPath {
@@ -74,10 +73,4 @@ enum TestSupport {
         }
         return result
     }
-}
-
-/// A test failure with a message.
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

@@ -2,6 +2,7 @@ import EC2NetCore
 import EC2NetFS
 import Foundation
 import Testing
+import EC2NetTestSupport
 
 /// The managed-directory sync: atomic writes, unchanged files untouched, only our stale
 /// files deleted.

@@ -2,6 +2,7 @@ import EC2NetCore
 import EC2NetIO
 import Foundation
 import Testing
+import EC2NetTestSupport
 
 /// The rtnetlink dump parser on dumps captured from a kernel (a network namespace with
 /// the rules and routes ec2-netgen plans for one ENI, `ip rule`/`ip route` as below):
@@ -11,7 +12,7 @@ import Testing
 ///   table 10001: default via 10.0.2.1, 10.0.0.0/16 via 10.0.2.1, 2001:db8:0:2::/64
 struct NetlinkDumpTests {
     static func dump(_ name: String) throws -> [UInt8] {
-        let url = TestSupport.repository.appendingPathComponent("Tests/EC2NetCoreTests/Fixtures/\(name)-dump.hex")
+        let url = TestSupport.repository.appendingPathComponent("Tests/EC2NetIOTests/Fixtures/\(name)-dump.hex")
         let hex = Array(try String(contentsOf: url, encoding: .utf8).utf8.filter { $0 != 0x0A })
         return stride(from: 0, to: hex.count, by: 2).compactMap { UInt8(String(decoding: hex[$0..<$0 + 2], as: UTF8.self), radix: 16) }
     }

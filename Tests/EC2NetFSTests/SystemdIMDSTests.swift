@@ -2,6 +2,7 @@ import EC2NetCore
 import EC2NetFS
 import Foundation
 import Testing
+import EC2NetTestSupport
 
 /// systemd-imds (systemd 261+): which IMDS networking a host has, and that every file
 /// ec2-netgen writes carries it.

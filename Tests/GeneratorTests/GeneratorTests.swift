@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import EC2NetTestSupport
 
 /// The generator, run as systemd runs it: three output directories, fake /proc/cmdline
 /// and DMI under EC2_NETGEN_GENERATOR_ROOT. Exact file sets, nothing written elsewhere,

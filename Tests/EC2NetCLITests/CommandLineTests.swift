@@ -1,14 +1,15 @@
 import EC2NetCore
 import Foundation
 import Testing
+import EC2NetTestSupport
 
-/// What an operator meets: each case was a bug, and each test fails on the code before
-/// its fix.
+/// What an operator meets at the command line beyond the first run: unattended runs and
+/// their warnings, error messages naming the culprit, `plan --diff`, `explain`, and the
+/// documentation matching the binary.
 @Suite(.serialized)
-struct OperatorTests {
-    static let example = TestSupport.repository.appendingPathComponent("examples/three-enis")
-    static let metadata = example.appendingPathComponent("metadata.json").path
-    static let links = example.appendingPathComponent("links.json").path
+struct CommandLineTests {
+    static let metadata = ThreeENIs.metadata
+    static let links = ThreeENIs.links
 
     /// A root with the example applied offline and its cache in place, as after a boot.
     static func bootedRoot() throws -> URL {
@@ -208,13 +209,13 @@ struct OperatorTests {
     }
 
     @Test("explain: an address and an address in a delegated prefix, as golden text; an unknown address is exit 1",
-          arguments: [("10.0.2.21", "explain-10.0.2.21.txt"), ("2600:1f14:abc:d02:1::5", "explain-ipv6-prefix.txt")])
+          arguments: [("10.0.2.21", "10.0.2.21.txt"), ("2600:1f14:abc:d02:1::5", "2600-1f14-abc-d02-1--5.txt")])
     func explainGolden(_ address: String, _ golden: String) throws {
         let root = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
         #expect(try TestSupport.run(["apply", "--metadata", Self.metadata, "--links", Self.links, "--root", root.path]).status == 0)
         let run = try TestSupport.run(["explain", address, "--root", root.path, "--links", Self.links])
-        let expected = try String(contentsOf: TestSupport.repository.appendingPathComponent("Tests/EC2NetCoreTests/Fixtures/" + golden),
+        let expected = try String(contentsOf: TestSupport.repository.appendingPathComponent("Tests/Golden/explain/" + golden),
                                   encoding: .utf8)
         #expect(run.status == 0 && run.stdout == expected, "\(run.stdout)")
         let unknown = try TestSupport.run(["explain", "10.9.9.9", "--root", root.path, "--links", Self.links])
@@ -222,7 +223,7 @@ struct OperatorTests {
         #expect(try TestSupport.run(["explain", "not/an/address"]).status == 2)
         // An ENI by name: each of its addresses and prefixes in turn.
         let eni = try TestSupport.run(["explain", "ens6", "--root", root.path, "--links", Self.links])
-        let single = try String(contentsOf: TestSupport.repository.appendingPathComponent("Tests/EC2NetCoreTests/Fixtures/explain-10.0.2.21.txt"),
+        let single = try String(contentsOf: TestSupport.repository.appendingPathComponent("Tests/Golden/explain/10.0.2.21.txt"),
                                 encoding: .utf8)
         #expect(eni.status == 0 && eni.stdout.contains(single), "\(eni.stdout)")
         #expect(eni.stdout.components(separatedBy: " of ENI eni-0a1b2c3d4e5f60002").count - 1 == 7)

@@ -1,6 +1,7 @@
 import EC2NetCore
 import Foundation
 import Testing
+import EC2NetTestSupport
 
 /// The CLI contract of docs/design.md: output, idempotence, exit codes.
 struct CLITests {

@@ -1,5 +1,6 @@
 import EC2NetHTTP
 import Testing
+import EC2NetTestSupport
 
 /// The HTTP/1.1 response parser: framing, keep-alive, bounds, and no crash on any input.
 struct HTTPParserTests {

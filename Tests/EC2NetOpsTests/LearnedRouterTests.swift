@@ -4,6 +4,7 @@ import EC2NetIO
 @testable import EC2NetOps
 import Foundation
 import Testing
+import EC2NetTestSupport
 
 /// The IPv6 router an ENI's RAs come from: learned from the kernel, saved, and rendered as
 /// a route in the ENI's table that outlives a reconfigure (docs/decisions.md, the RA-route gap).
@@ -56,7 +57,7 @@ struct LearnedRouterTests {
     func applyKeepsTheRouter() throws {
         let root = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
-        let request = try OperationsTests.ipv6OnlyRequest(root: root)
+        let request = try DHCPv6HandoverTests.ipv6OnlyRequest(root: root)
         let ens6 = try #require(request.links.first { $0.name == "ens6" })
         var kernel = FakeKernel(ruleList: [], routeList: [
             Netlink.Route(family: .ipv6, table: 254, destination: nil, gateway: .v6(Self.router), outputInterface: ens6.index,

@@ -1,20 +1,19 @@
 import Foundation
-import Testing
 
 /// The stub IMDS (`Tests/stub-imds/stub_imds.py`) run as its own process on 127.0.0.1
 /// with an ephemeral port, killed by PID when the test ends.
 /// `@unchecked Sendable`: tests hand it to one helper thread that only swaps files.
-final class StubIMDS: @unchecked Sendable {
-    let directory: URL
-    let process = Process()
-    let port: Int
-    var documentURL: URL { directory.appendingPathComponent("document.json") }
-    var faultsURL: URL { directory.appendingPathComponent("faults.json") }
-    var logURL: URL { directory.appendingPathComponent("requests.jsonl") }
-    let host: String
-    var endpoint: String { host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)" }
+public final class StubIMDS: @unchecked Sendable {
+    public let directory: URL
+    public let process = Process()
+    public let port: Int
+    public var documentURL: URL { directory.appendingPathComponent("document.json") }
+    public var faultsURL: URL { directory.appendingPathComponent("faults.json") }
+    public var logURL: URL { directory.appendingPathComponent("requests.jsonl") }
+    public let host: String
+    public var endpoint: String { host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)" }
 
-    init(document: Data, faults: String = "{}", host: String = "127.0.0.1") throws {
+    public init(document: Data, faults: String = "{}", host: String = "127.0.0.1") throws {
         self.host = host
         directory = try TestSupport.temporaryDirectory()
         try document.write(to: directory.appendingPathComponent("document.json"))
@@ -54,17 +53,17 @@ final class StubIMDS: @unchecked Sendable {
     }
 
     /// Replaces the fault script (the stub re-reads it on the next request).
-    func setFaults(_ json: String) throws {
+    public func setFaults(_ json: String) throws {
         try Data(json.utf8).write(to: faultsURL, options: .atomic)
     }
 
     /// Replaces the document.
-    func setDocument(_ data: Data) throws {
+    public func setDocument(_ data: Data) throws {
         try data.write(to: documentURL, options: .atomic)
     }
 
     /// Logged requests: (method, path, status, fault).
-    func requests() throws -> [(method: String, path: String, status: Int, fault: String?)] {
+    public func requests() throws -> [(method: String, path: String, status: Int, fault: String?)] {
         guard let text = try? String(contentsOf: logURL, encoding: .utf8) else { return [] }
         return try text.split(separator: "\n").map { line in
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
@@ -74,7 +73,7 @@ final class StubIMDS: @unchecked Sendable {
     }
 
     /// Every session token the stub issued, for leak checks by value.
-    func issuedTokens() throws -> [String] {
+    public func issuedTokens() throws -> [String] {
         guard let text = try? String(contentsOf: logURL, encoding: .utf8) else { return [] }
         return try text.split(separator: "\n").compactMap { line in
             (try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["issued-token"] as? String
@@ -82,5 +81,5 @@ final class StubIMDS: @unchecked Sendable {
     }
 
     /// Empties the request log.
-    func clearLog() throws { try Data().write(to: logURL) }
+    public func clearLog() throws { try Data().write(to: logURL) }
 }

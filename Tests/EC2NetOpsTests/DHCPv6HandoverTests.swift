@@ -1,0 +1,89 @@
+import EC2NetCore
+import EC2NetFS
+import EC2NetIO
+import EC2NetOps
+import EC2NetTestSupport
+import Foundation
+import Testing
+
+/// The watch after the reload that takes an IPv6-only ENI over from the DHCP catch-all,
+/// on a test clock: kept, repaired once, or named at the limit.
+@Suite(.serialized)
+struct DHCPv6HandoverTests {
+    /// Golden case 06: ens6 (ifindex 3) is IPv6-only, so its file keeps DHCPv6 for DNS and
+    /// declares 2600:1f14:abc:d02::20 and ::21 static.
+    static func ipv6OnlyRequest(root: URL) throws -> ApplyRequest {
+        let input = TestSupport.repository.appendingPathComponent("Tests/Golden/06-ipv6-only/input")
+        let document = try MetadataDocument(bytes: Array(try Data(contentsOf: input.appendingPathComponent("metadata.json"))),
+                                            source: "metadata.json")
+        let links = try Link.parseList(Array(try Data(contentsOf: input.appendingPathComponent("links.json"))), source: "links.json")
+        var request = ApplyRequest(source: .document(document, source: "metadata.json"), root: root.path, links: links, options: PlanOptions())
+        return request
+    }
+
+    static func ens6(_ address: String) -> Netlink.Address {
+        Netlink.Address(address: IPAddress(address)!, prefixLength: 128, interfaceIndex: 3)
+    }
+
+    @Test("the reload that takes an IPv6-only ENI over from the catch-all: apply waits until its addresses stay, reconfigures nothing")
+    func handoverKept() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let request = try Self.ipv6OnlyRequest(root: root)
+        let networkd = RecordingNetworkd(), kernel = AddressKernel([Self.ens6("2600:1f14:abc:d02::20"), Self.ens6("2600:1f14:abc:d02::21")])
+        let report = try apply(request, effects: SystemEffects(networkd: networkd, kernel: kernel, clock: TestClock()))
+        #expect(networkd.reconfigured.isEmpty && report.warnings.isEmpty, "\(report.warnings)")
+        #expect(kernel.dumps >= 2, "the addresses must be seen to stay, not only once")
+        // The file exists now: a later apply that changes it is a plain reload, not a hand-over.
+        let dumps = kernel.dumps
+        var later = request
+        guard case .document(let document, _, _) = request.source else { Issue.record("not a document"); return }
+        let text = String(decoding: document.serializedBytes(), as: UTF8.self)
+            .replacingOccurrences(of: "2600:1f14:abc:d02::21", with: "2600:1f14:abc:d02::21\\n2600:1f14:abc:d02::22")
+        later.source = .document(try MetadataDocument(bytes: Array(text.utf8), source: "metadata.json"), source: "metadata.json")
+        let second = try apply(later, effects: SystemEffects(networkd: networkd, kernel: kernel, clock: TestClock()))
+        #expect(second.sync.updated.count == 1 && networkd.reloads == 2 && kernel.dumps == dumps, "\(second.sync)")
+    }
+
+    @Test("networkd drops the address during the hand-over (networkd 257): apply reconfigures that link once and says so")
+    func handoverRepaired() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let networkd = RecordingNetworkd(), kernel = AddressKernel([Self.ens6("2600:1f14:abc:d02::21")])
+        networkd.onReconfigure = { _ in kernel.addressList.append(Self.ens6("2600:1f14:abc:d02::20")) }
+        let report = try apply(Self.ipv6OnlyRequest(root: root), effects: SystemEffects(networkd: networkd, kernel: kernel, clock: TestClock()))
+        #expect(networkd.reconfigured == [3])
+        #expect(report.warnings == ["networkd dropped 2600:1f14:abc:d02::20 from ens6 while taking the link over from the DHCP catch-all "
+            + "(networkd 257 and 262 file it under the old DHCPv6 lease); asked it to reconfigure ens6"])
+    }
+
+    @Test("networkd 262 drops the address and leaves the link configuring: once gone for the settle time, apply reconfigures it")
+    func handoverRepairedWhileConfiguring() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let kept = Self.ens6("2600:1f14:abc:d02::21"), dropped = Self.ens6("2600:1f14:abc:d02::20")
+        let networkd = RecordingNetworkd(), kernel = AddressKernel([kept, dropped])
+        networkd.states[3] = "configuring"
+        kernel.onDump = { dump in if dump == 2 { kernel.addressList = [kept] } }
+        networkd.onReconfigure = { _ in
+            kernel.addressList = [kept, dropped]
+            networkd.states[3] = "configured"
+        }
+        let report = try apply(Self.ipv6OnlyRequest(root: root), effects: SystemEffects(networkd: networkd, kernel: kernel, clock: TestClock()))
+        #expect(networkd.reconfigured == [3])
+        #expect(report.warnings == ["networkd dropped 2600:1f14:abc:d02::20 from ens6 while taking the link over from the DHCP catch-all "
+            + "(networkd 257 and 262 file it under the old DHCPv6 lease); asked it to reconfigure ens6"])
+    }
+
+    @Test("a link still configuring is waited for, not reconfigured; an address still missing at the limit is named")
+    func handoverLimit() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let networkd = RecordingNetworkd(), kernel = AddressKernel([Self.ens6("2600:1f14:abc:d02::21")])
+        networkd.states[3] = "configuring"
+        let report = try apply(Self.ipv6OnlyRequest(root: root), effects: SystemEffects(networkd: networkd, kernel: kernel, clock: TestClock()))
+        #expect(networkd.reconfigured.isEmpty)
+        #expect(report.warnings == ["2600:1f14:abc:d02::20 still not on ens6 8.0 seconds after the reload; "
+            + "`networkctl reconfigure ens6` applies it again"])
+    }
+}

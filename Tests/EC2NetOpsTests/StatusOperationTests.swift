@@ -1,0 +1,112 @@
+import EC2NetCore
+import EC2NetFS
+import EC2NetIO
+import EC2NetOps
+import EC2NetTestSupport
+import Foundation
+import Testing
+
+/// The status operation: typed problems for each way the system differs from the plan.
+@Suite(.serialized)
+struct StatusOperationTests {
+    @Test("an offline apply (--metadata) leaves a record status checks against, not a boot cache")
+    func offlineRecord() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let request = try ThreeENIs.applyRequest(root: root)
+        _ = try apply(request, effects: .none)
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("var/lib/ec2-netgen/metadata.json").path))
+        let report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions()), effects: .none)
+        #expect(report.inSync, "\(report.problems) \(report.interfaces.map(\.problems))")
+    }
+
+    @Test("status: a missing .network makes its ENI and the total not in sync")
+    func missingFileIsNamedOnItsENI() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let request = try ThreeENIs.applyRequest(root: root)
+        _ = try apply(request, effects: .none)
+        try FileManager.default.removeItem(at: root.appendingPathComponent("run/systemd/network/05-ec2-netgen-020000000002.network"))
+        let report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions()), effects: .none)
+        #expect(!report.inSync)
+        let entry = try #require(report.interfaces.first { $0.plan.linkName == "ens6" })
+        #expect(entry.problems.map(\.kind) == [.missingFile] && entry.problems[0].detail.hasSuffix("05-ec2-netgen-020000000002.network is missing: run `ec2-netgen apply`"),
+                "\(entry.problems)")
+        #expect(report.interfaces.filter { $0.problems.isEmpty }.count == 2)
+        let json = report.json().serialized()
+        #expect(json.contains("\"schema\": 1") && json.contains("\"in-sync\": false"))
+    }
+
+    @Test("status: a detached ENI's leftover file is a problem, as apply removes it")
+    func detachedENIsFileIsUnexpected() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let request = try ThreeENIs.applyRequest(root: root)
+        _ = try apply(request, effects: .none)
+        let attached = request.links.filter { $0.name != "ens6" }
+        let report = status(StatusRequest(root: root.path, links: attached, options: PlanOptions()), effects: .none)
+        #expect(!report.inSync)
+        #expect(report.problems.map(\.kind) == [.strayFile, .strayFile], "\(report.problems)")
+        #expect(report.problems.map { $0.detail.split(separator: "/").last.map(String.init) ?? "" } == [
+            "05-ec2-netgen-020000000002.link belongs to no configured ENI: run `ec2-netgen apply`",
+            "05-ec2-netgen-020000000002.network belongs to no configured ENI: run `ec2-netgen apply`",
+        ])
+        // apply agrees: the same file goes.
+        var detached = request
+        detached.links = attached
+        _ = try apply(detached, effects: .none)
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("run/systemd/network/05-ec2-netgen-020000000002.network").path))
+        #expect(status(StatusRequest(root: root.path, links: attached, options: PlanOptions()), effects: .none).inSync)
+    }
+
+    @Test("status: links that match no ENI of the metadata are not in sync (nothing was checked)")
+    func noMatchingLinks() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let request = try ThreeENIs.applyRequest(root: root)
+        _ = try apply(request, effects: .none)
+        let strangers = [Link(name: "eth0", mac: try #require(MACAddress("02:99:00:00:00:01")), driver: "ena", index: 2)]
+        let report = status(StatusRequest(root: root.path, links: strangers, options: PlanOptions()), effects: .none)
+        #expect(!report.inSync)
+        #expect(report.problems.first?.kind == .noENIConfigured, "\(report.problems)")
+        // And the files of the ENIs it cannot see are unexpected now.
+        #expect(report.problems.dropFirst().map(\.kind) == Array(repeating: .strayFile, count: 7), "\(report.problems)")
+    }
+
+    @Test("status: networkd not running, kernel drift and a failed or stale IMDS read are problems")
+    func liveProblems() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let request = try ThreeENIs.applyRequest(root: root)
+        let result = try apply(request, effects: .none)
+        let networkd = RecordingNetworkd()
+        networkd.running = false
+        let allRules = result.plan.interfaces.flatMap(\.rules) + result.plan.mainRules
+        let allRoutes = result.plan.interfaces.flatMap(\.routes).map {
+            Netlink.Route(family: $0.family, table: $0.table, destination: $0.destination)
+        }
+        let fine = FakeKernel(ruleList: allRules, routeList: allRoutes)
+        var report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions()),
+                            effects: SystemEffects(networkd: networkd, kernel: fine))
+        #expect(report.problems.map(\.kind) == [.networkdNotRunning], "\(report.problems)")
+        networkd.running = true
+        report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions()),
+                        effects: SystemEffects(networkd: networkd, kernel: fine))
+        #expect(report.inSync, "\(report.problems) \(report.interfaces.map(\.problems))")
+        let drifted = FakeKernel(ruleList: Array(allRules.dropFirst()), routeList: allRoutes)
+        report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions()),
+                        effects: SystemEffects(networkd: networkd, kernel: drifted))
+        #expect(!report.inSync && report.interfaces.flatMap(\.problems).map(\.kind) == [.missingRules], "\(report.interfaces.map(\.problems))")
+        // A failed last read, then a good one that is too old.
+        let record = root.appendingPathComponent("run/ec2-netgen/last-imds")
+        let now = Int(Date().timeIntervalSince1970.rounded())
+        try String("failed \(now - 5) imds: timed out\n").write(to: record, atomically: true, encoding: .utf8)
+        report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions(), now: now),
+                        effects: SystemEffects(networkd: networkd, kernel: fine))
+        #expect(report.problems.map(\.kind) == [.imdsReadFailed], "\(report.problems)")
+        try String("ok \(now - 200) imds: 3 requests\n").write(to: record, atomically: true, encoding: .utf8)
+        report = status(StatusRequest(root: root.path, links: request.links, options: PlanOptions(), now: now),
+                        effects: SystemEffects(networkd: networkd, kernel: fine))
+        #expect(report.problems.map(\.kind) == [.imdsReadStale] && report.problems[0].detail.contains("200 s ago"), "\(report.problems)")
+    }
+}
