@@ -25,15 +25,8 @@ import Glibc
 /// on).
 func confirmDHCPv6Handover(_ plan: Plan, sync: SyncReport, links: [Link], networkd: NetworkdService,
                            kernel: KernelState, clock: WaitClock, limit: Duration, settle: Duration) -> [String] {
-    let created = Set(sync.created)
-    var watched: [HandoverLink] = []
-    for interface in plan.interfaces where interface.dhcp6 && created.contains(Artifact.networkFileName(for: interface.mac)) {
-        guard let name = interface.linkName, let link = links.first(where: { $0.name == name }) else { continue }
-        let declared = Set(interface.addresses.map(\.address).filter { $0.family == .ipv6 })
-        if !declared.isEmpty { watched.append(HandoverLink(name: name, index: link.index, declared: declared)) }
-    }
+    var watched = handoverLinks(plan, sync: sync, links: links)
     guard !watched.isEmpty else { return [] }
-
     var warnings: [String] = []
     let deadline = clock.now() + limit
     while true {
@@ -45,49 +38,10 @@ func confirmDHCPv6Handover(_ plan: Plan, sync: SyncReport, links: [Link], networ
         }
         let now = clock.now()
         for index in watched.indices where !watched[index].done {
-            var link = watched[index]
-            defer { watched[index] = link }
-            let onLink = Set(present.filter { $0.interfaceIndex == link.index }.map(\.address))
-            link.seen.formUnion(link.declared.intersection(onLink))
-            let missing = link.declared.subtracting(onLink)
-            let configured = networkd.setupState(ifindex: link.index) == "configured"
-            if missing.isEmpty {
-                link.goneSince = nil
-                guard configured else {
-                    link.presentSince = nil
-                    continue
-                }
-                let since = link.presentSince ?? now
-                link.presentSince = since
-                if now - since >= settle { link.done = true }
-                continue
-            }
-            link.presentSince = nil
-            // Missing while networkd calls the link configured is a drop (257). So is an
-            // address that was on the link and has stayed away for `settle` while it is
-            // still configuring: 262 cancels the static request with the address and
-            // leaves the link configuring until it is reconfigured. An address never seen
-            // yet on a configuring link is still on its way.
-            if !configured {
-                guard !missing.isDisjoint(with: link.seen) else {
-                    link.goneSince = nil
-                    continue
-                }
-                let since = link.goneSince ?? now
-                link.goneSince = since
-                guard now - since >= settle else { continue }
-            }
-            guard !link.reconfigured else { continue }  // the reconfigure is still on its way
-            link.reconfigured = true
-            let list = missing.map(\.description).sorted().joined(separator: ", ")
-            do {
-                try networkd.reconfigure(ifindex: link.index)
-                warnings.append("networkd dropped \(list) from \(link.name) while taking the link over from the DHCP "
-                    + "catch-all (networkd 257 and 262 file it under the old DHCPv6 lease); asked it to reconfigure \(link.name)")
-            } catch {
-                warnings.append("networkd dropped \(list) from \(link.name) and could not be asked to reconfigure it: \(error)")
-                link.done = true
-            }
+            let onLink = Set(present.filter { $0.interfaceIndex == watched[index].index }.map(\.address))
+            let configured = networkd.setupState(ifindex: watched[index].index) == "configured"
+            guard watched[index].dropped(onLink: onLink, configured: configured, now: now, settle: settle) else { continue }
+            warnings.append(repair(&watched[index], missing: watched[index].declared.subtracting(onLink), networkd: networkd))
         }
         if watched.allSatisfy(\.done) { return warnings }
         if now >= deadline {
@@ -100,6 +54,33 @@ func confirmDHCPv6Handover(_ plan: Plan, sync: SyncReport, links: [Link], networ
             return warnings
         }
         clock.sleep(.milliseconds(50))
+    }
+}
+
+/// The links to watch: those whose `.network` this apply created and whose ENI has
+/// DHCPv6 and declared IPv6 addresses.
+func handoverLinks(_ plan: Plan, sync: SyncReport, links: [Link]) -> [HandoverLink] {
+    let created = Set(sync.created)
+    var watched: [HandoverLink] = []
+    for interface in plan.interfaces where interface.dhcp6 && created.contains(Artifact.networkFileName(for: interface.mac)) {
+        guard let name = interface.linkName, let link = links.first(where: { $0.name == name }) else { continue }
+        let declared = Set(interface.addresses.map(\.address).filter { $0.family == .ipv6 })
+        if !declared.isEmpty { watched.append(HandoverLink(name: name, index: link.index, declared: declared)) }
+    }
+    return watched
+}
+
+/// Has networkd reconfigure the link, once; the warning saying what happened.
+func repair(_ link: inout HandoverLink, missing: Set<IPAddress>, networkd: NetworkdService) -> String {
+    link.reconfigured = true
+    let list = missing.map(\.description).sorted().joined(separator: ", ")
+    do {
+        try networkd.reconfigure(ifindex: link.index)
+        return "networkd dropped \(list) from \(link.name) while taking the link over from the DHCP "
+            + "catch-all (networkd 257 and 262 file it under the old DHCPv6 lease); asked it to reconfigure \(link.name)"
+    } catch {
+        link.done = true
+        return "networkd dropped \(list) from \(link.name) and could not be asked to reconfigure it: \(error)"
     }
 }
 
@@ -117,4 +98,39 @@ struct HandoverLink {
     var goneSince: Duration?
     var reconfigured = false
     var done = false
+
+    /// One look at the link: true when networkd has dropped a declared address and the
+    /// link is due its one reconfigure. Handed over once networkd calls it configured and
+    /// every declared address has been on it for `settle`.
+    mutating func dropped(onLink: Set<IPAddress>, configured: Bool, now: Duration, settle: Duration) -> Bool {
+        seen.formUnion(declared.intersection(onLink))
+        let missing = declared.subtracting(onLink)
+        if missing.isEmpty {
+            goneSince = nil
+            guard configured else {
+                presentSince = nil
+                return false
+            }
+            let since = presentSince ?? now
+            presentSince = since
+            if now - since >= settle { done = true }
+            return false
+        }
+        presentSince = nil
+        // Missing while networkd calls the link configured is a drop (257). So is an
+        // address that was on the link and has stayed away for `settle` while it is still
+        // configuring: 262 cancels the static request with the address and leaves the link
+        // configuring until it is reconfigured. An address never seen yet on a configuring
+        // link is still on its way.
+        if !configured {
+            guard !missing.isDisjoint(with: seen) else {
+                goneSince = nil
+                return false
+            }
+            let since = goneSince ?? now
+            goneSince = since
+            guard now - since >= settle else { return false }
+        }
+        return !reconfigured  // else the reconfigure is still on its way
+    }
 }
