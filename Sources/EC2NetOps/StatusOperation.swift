@@ -49,6 +49,9 @@ public func status(_ request: StatusRequest, effects: SystemEffects) -> StatusRe
     }
     let networkdRunning = checkNetworkdRunning(effects, into: &report)
     let kernel = readKernel(effects, into: &report)
+    if networkdRunning == true, let networkd = effects.networkd {
+        noteLeftAloneFiles(plan, networkd: networkd, links: request.links, root: request.root, into: &report)
+    }
     for interface in plan.interfaces {
         var entry = StatusReport.Interface(plan: interface)
         entry.expectedFile = ManagedDirectory(root: request.root).path + "/" + Artifact.networkFileName(for: interface.mac)
@@ -146,6 +149,21 @@ private func checkNetworkdRunning(_ effects: SystemEffects, into report: inout S
             "systemd-networkd is not running: nothing applies ec2-netgen's files (it needs networkd as the network manager)"))
     }
     return running
+}
+
+/// For each ENI left to someone else whose link is here: which `.network` networkd
+/// applies to it, when that is not ec2-netgen's `79-` file (`Unmanaged=yes`). A note, not
+/// a problem: the file of the tool that owns the ENI (a CNI's) is expected there, but so
+/// is the operator told when it is, say, netplan's DHCP from before the package came.
+private func noteLeftAloneFiles(_ plan: Plan, networkd: NetworkdService, links: [Link], root: String,
+                                into report: inout StatusReport) {
+    let ours = ManagedDirectory(root: root).path + "/"
+    for skipped in plan.skipped where Management.keptFromCatchAll(skipped.reason) {
+        guard let link = enaLink(for: skipped.mac, in: links),
+              let applied = networkd.appliedNetworkFile(ifindex: link.index),
+              applied != ours + Artifact.unmanagedFileName(for: skipped.mac) else { continue }
+        report.notes.append("\(skipped.mac) (\(link.name)) is left alone, and networkd configures it from \(applied)")
+    }
 }
 
 /// The `.network` file networkd applied to the ENI's link is ec2-netgen's.

@@ -109,4 +109,27 @@ struct StatusOperationTests {
                         effects: SystemEffects(networkd: networkd, kernel: fine))
         #expect(report.problems.map(\.kind) == [.imdsReadStale] && report.problems[0].detail.contains("200 s ago"), "\(report.problems)")
     }
+
+    @Test("status: an ENI left alone is a note naming the file networkd configures it from, unless that is ec2-netgen's 79- file")
+    func leftAloneNote() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        var request = try ThreeENIs.applyRequest(root: root)
+        let second = try #require(MACAddress("02:00:00:00:00:02"))
+        request.options.overrides = [InterfaceOverride(selector: .mac(second), managed: false)]
+        _ = try apply(request, effects: .none)
+        let networkd = RecordingNetworkd()
+        let directory = ManagedDirectory(root: root.path).path
+        for (index, mac) in [(2, "020000000001"), (4, "020000000003")] { networkd.applied[index] = "\(directory)/05-ec2-netgen-\(mac).network" }
+        networkd.applied[3] = "/run/systemd/network/10-netplan-ens6.network"
+        let options = request.options
+        var report = status(StatusRequest(root: root.path, links: request.links, options: options),
+                            effects: SystemEffects(networkd: networkd))
+        #expect(report.inSync, "\(report.problems) \(report.interfaces.map(\.problems))")
+        #expect(report.notes.contains("02:00:00:00:00:02 (ens6) is left alone, and networkd configures it from /run/systemd/network/10-netplan-ens6.network"),
+                "\(report.notes)")
+        networkd.applied[3] = "\(directory)/79-ec2-netgen-020000000002.network"
+        report = status(StatusRequest(root: root.path, links: request.links, options: options), effects: SystemEffects(networkd: networkd))
+        #expect(!report.notes.contains { $0.contains("is left alone, and networkd configures it") }, "\(report.notes)")
+    }
 }
