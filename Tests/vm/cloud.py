@@ -354,12 +354,14 @@ class CloudSuite(Suite):
         problem = self.left_alone_problem()
         check("%s: right after `ec2-netgen apply` on the running instance, networkd leaves the link alone" % label,
               not problem, problem, key="left-alone-at-once")
+        self.status_notes_left_alone_file(label, "on the running instance")
         self.inst.reboot()
         self.wait_configured(PRIMARY, 150)
         time.sleep(5)
         problem = self.left_alone_problem()
         check("%s: after a reboot networkd leaves the link alone (ec2-netgen's 79- file): no address, no rule" % label,
               not problem, problem)
+        self.status_notes_left_alone_file(label, "after the reboot")
         yaml = self.inst.out("cat /etc/netplan/50-cloud-init.yaml")
         check("%s: cloud-init rendered the primary NIC only" % label, PRIMARY.mac in yaml and SECOND.mac not in yaml, yaml[-300:])
         self.inst.sh("rm -f /etc/ec2-netgen/ec2-netgen.conf && ec2-netgen apply", check=False, timeout=120)
@@ -369,6 +371,23 @@ class CloudSuite(Suite):
         except RuntimeError:
             back = False
         check("%s: managed again after the configuration is removed and ec2-netgen applies" % label, back)
+
+    def status_notes_left_alone_file(self, label, when):
+        """`ec2-netgen status` names the .network networkd configures the left-alone ENI
+        from exactly when networkd says it is not ec2-netgen's 79- file."""
+        name = self.inst.link_name(SECOND.mac)
+        applied = re.search(r"Network File: (\S+)", self.inst.out("networkctl status --no-pager %s" % name))
+        applied = applied.group(1) if applied else None
+        ours = "/run/systemd/network/79-ec2-netgen-%s.network" % SECOND.mac.replace(":", "")
+        try:
+            notes = json.loads(self.inst.out("ec2-netgen status --json")).get("notes", [])
+        except ValueError as error:
+            notes = ["status --json did not parse: %s" % error]
+        noted = [n for n in notes if "is left alone, and networkd configures it from" in n]
+        expected = [] if applied in (None, ours) else [
+            "%s (%s) is left alone, and networkd configures it from %s" % (SECOND.mac, name, applied)]
+        check("%s: %s, ec2-netgen status notes the file networkd configures the ENI from when it is not ec2-netgen's "
+              "(networkd: %s)" % (label, when, applied), noted == expected, "%s / %s" % (noted, notes))
 
     def left_alone_problem(self):
         name = self.inst.link_name(SECOND.mac)
