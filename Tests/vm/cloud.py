@@ -377,7 +377,8 @@ class CloudSuite(Suite):
         from exactly when networkd says it is not ec2-netgen's 79- file."""
         name = self.inst.link_name(SECOND.mac)
         applied = re.search(r"Network File: (\S+)", self.inst.out("networkctl status --no-pager %s" % name))
-        applied = applied.group(1) if applied else None
+        # networkctl shows "n/a" for a link networkd leaves unmanaged.
+        applied = applied.group(1) if applied and applied.group(1) != "n/a" else None
         ours = "/run/systemd/network/79-ec2-netgen-%s.network" % SECOND.mac.replace(":", "")
         try:
             notes = json.loads(self.inst.out("ec2-netgen status --json")).get("notes", [])
