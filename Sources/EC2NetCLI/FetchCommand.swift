@@ -20,14 +20,13 @@ struct FetchCommand: ParsableCommand {
     func run() throws {
         let start = ContinuousClock.now
         let client = try imds.values.client(imdsNetworking: SystemdIMDSState.read(root: "/"))
-        let document = try client.fetchDocument()
+        let document = try client.fetchDocument(previous: nil, only: nil, sourceLinks: [:])
         let text = document.serialized()
         if let output {
             try FileIO.writeAtomically(output, contents: Array(text.utf8), mode: 0o644)
         } else {
             print(text, terminator: "")
         }
-        printError("imds: \(client.requestCount) requests, \(client.retryCount) retries, \(millisecondsSince(start)) ms "
-                   + "(\(client.endpointInUse))")
+        printError(client.costSummary(milliseconds: millisecondsSince(start)))
     }
 }

@@ -21,18 +21,18 @@ struct IMDSAccess: Equatable {
         return nil
     }
 
-    /// A client for the endpoint `IMDSConfiguration.resolve` chooses from the flag, the
-    /// AWS SDK variables and `[IMDS]` of the configuration files; paced and spread as
-    /// `prepare` decides.
+    /// A reader for the endpoint `IMDSConfiguration.resolve` chooses from the flag, the
+    /// AWS SDK variables and `[IMDS]` of the configuration files, through systemd's IMDS
+    /// service where `metadataReader` picks it; paced and spread as `prepare` decides.
     func client(settings: ServiceSettings = ServiceSettings(), imdsNetworking: IMDSNetworking, root: String = "/",
-                links: [Link] = []) throws -> IMDSClient {
+                links: [Link] = []) throws -> MetadataReader {
         var environment: [String: String] = [:]
         for name in [IMDSConfiguration.disabledVariable, IMDSConfiguration.endpointVariable, IMDSConfiguration.modeVariable] {
             if let value = getenv(name) { environment[name] = String(cString: value) }
         }
         var configuration = try IMDSConfiguration.resolve(flag: endpoint, environment: environment, settings: settings)
         configuration.deadlineSeconds = deadlineSeconds
-        return IMDSClient(configuration: prepare(configuration, root: root, links: links, settings: settings,
-                                                    imdsNetworking: imdsNetworking))
+        return metadataReader(prepare(configuration, root: root, links: links, settings: settings,
+                                      imdsNetworking: imdsNetworking), root: root)
     }
 }

@@ -13,4 +13,12 @@ public enum SystemdIMDSState {
         let installed = access(base + IMDSNetworking.daemonPath, X_OK) == 0
         return IMDSNetworking.decide(earlyNetworkFile: early, kernelCommandLine: commandLine, daemonInstalled: installed)
     }
+
+    /// The socket of systemd's IMDS service under `root`, when it exists (the socket
+    /// unit listens).
+    public static func serviceSocket(root: String) -> String? {
+        let path = root.trimmingSlash + IMDSReadPath.serviceSocket
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFSOCK ? path : nil
+    }
 }

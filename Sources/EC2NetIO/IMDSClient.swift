@@ -15,6 +15,7 @@ public final class IMDSClient: Sendable {
     private let state = Mutex(State())
     /// Held while a token is being fetched (see `currentToken`).
     private let tokenGate = Mutex(0)
+    private let budgets: LinkBudgets
     private let clock = ContinuousClock()
     private let start: ContinuousClock.Instant
 
@@ -25,8 +26,6 @@ public final class IMDSClient: Sendable {
         var requests = 0
         var retries = 0
         var random = SystemRandomNumberGenerator()
-        /// Per source link ("" is the routing table's choice, the primary ENI).
-        var budgets: [String: PacketBudget] = [:]
         var requestsPerSource: [String: Int] = [:]
         /// Links a socket could not be bound to (not up yet, no address), per address
         /// family ("ens5/4"): their requests go the default way from then on.
@@ -42,6 +41,7 @@ public final class IMDSClient: Sendable {
     /// Creates a client; nothing is sent until the first request.
     public init(configuration: IMDSConfiguration) {
         self.configuration = configuration
+        self.budgets = LinkBudgets(configuration)
         self.start = clock.now
     }
 
@@ -135,9 +135,7 @@ public final class IMDSClient: Sendable {
             let endpoint = fallingBack ? (configuration.fallbackEndpoint ?? configuration.endpoint) : configuration.endpoint
             connection.endpoint = endpoint
             let link = wanted.flatMap { name in usable(name, ipv6: endpoint.isIPv6) ? name : nil }
-            var waited = Duration.zero
-            let charged = link.map { [$0] } ?? (configuration.candidateLinks.isEmpty ? [""] : configuration.candidateLinks)
-            for name in charged { waited += budget(for: name).take(configuration.packetsPerRequest) }
+            let waited = budgets.take(for: link)
             connection.interfaceName = link
             connection.connectTimeoutMilliseconds = min(2000, configuration.connectTimeoutMilliseconds << min(attempt, 3))
             do {
@@ -200,23 +198,6 @@ public final class IMDSClient: Sendable {
             state.requests += 1
             state.requestsPerSource[link ?? "", default: 0] += 1
             state.paced += waited
-        }
-    }
-
-    /// The packet budget of a link, made on first use.
-    private func budget(for link: String) -> PacketBudget {
-        state.withLock { state in
-            if let budget = state.budgets[link] { return budget }
-            var file: String?
-            if let directory = configuration.budgetDirectory {
-                // May exist; if it cannot be made, the open fails and the bucket is local.
-                // 0755 whatever the umask, as every directory ec2-netgen makes.
-                if mkdir(directory, 0o755) == 0 { chmod(directory, 0o755) }
-                file = directory + "/imds-budget." + (link.isEmpty ? "default" : link)
-            }
-            let budget = PacketBudget(rate: configuration.packetsPerSecond, burst: configuration.packetBurst, stateFile: file)
-            state.budgets[link] = budget
-            return budget
         }
     }
 
@@ -297,49 +278,11 @@ public final class IMDSClient: Sendable {
 
     /// The endpoint as text, for messages.
     var endpointText: String { endpointInUse.description }
-
-    /// Runs `jobs` on up to `parallelism` workers, each with its own connection; returns
-    /// results in job order or the first error.
-    func parallel<Job: Sendable, T: Sendable>(_ jobs: [Job], connections: ConnectionPool,
-                                              _ body: @escaping @Sendable (Job, HTTPConnection) throws(IOError) -> T) throws(IOError) -> [T] {
-        let results = Mutex<[Int: Result<T, IOError>]>([:])
-        let next = Atomic<Int>(0)
-        let workers = min(connections.count, jobs.count)
-        WorkerThreads.run(workers) { worker in
-            let connection = connections.connection(worker)
-            while true {
-                let index = next.add(1, ordering: .relaxed).oldValue
-                guard index < jobs.count else { return }
-                let result: Result<T, IOError>
-                do throws(IOError) { result = .success(try body(jobs[index], connection)) } catch { result = .failure(error) }
-                results.withLock { $0[index] = result }
-                if case .failure = result { next.store(jobs.count, ordering: .relaxed) }
-            }
-        }
-        return try results.withLock { (all: inout [Int: Result<T, IOError>]) throws(IOError) -> [T] in
-            var ordered: [T] = []
-            for index in jobs.indices {
-                switch all[index] {
-                case .success(let value)?: ordered.append(value)
-                case .failure(let error)?: throw error
-                case nil: break  // skipped after another job failed
-                }
-            }
-            return ordered
-        }
-    }
 }
 
-/// Connections, one per worker. `@unchecked Sendable` because worker `i` only
-/// ever touches connection `i`, so no connection is used by two threads at once.
-final class ConnectionPool: @unchecked Sendable {
-    private let connections: [HTTPConnection]
-
-    init(client: IMDSClient) {
-        connections = (0..<max(1, client.configuration.parallelism)).map { _ in client.makeConnection() }
-    }
-
-    var count: Int { connections.count }
-
-    func connection(_ index: Int) -> HTTPConnection { connections[index] }
+extension IMDSClient: IMDSTree {
+    var parallelism: Int { configuration.parallelism }
+    var defaultSource: String? { configuration.defaultSource }
+    func makeChannel() -> HTTPConnection { makeConnection() }
+    func begin(on channel: HTTPConnection) throws(IOError) { _ = try currentToken(on: channel) }
 }

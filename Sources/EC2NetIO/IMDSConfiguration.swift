@@ -44,6 +44,9 @@ public struct IMDSConfiguration: Sendable {
     /// packet leaves): the IPv6 endpoint, for an instance without IPv4. Set only when
     /// nothing chose the endpoint (no flag, no AWS SDK variable, no `[IMDS]` setting).
     public var fallbackEndpoint: HTTPEndpoint?
+    /// What chose the endpoint (the flag, a variable, a configuration line), or nil for
+    /// EC2's default. A chosen endpoint is read by the own client only.
+    public var chosenBy: String?
     /// SO_MARK of every request's socket: systemd-imdsd's mark where systemd-imds sets up
     /// IMDS networking, so ec2-netgen reaches IMDS through the daemon's table and past
     /// its lock, as the daemon does (IMDSNetworking).
@@ -83,14 +86,15 @@ public struct IMDSConfiguration: Sendable {
     /// under the name of where it came from.
     public static func resolve(flag: String?, environment: [String: String],
                                settings: ServiceSettings) throws(IOError) -> IMDSConfiguration {
-        if let flag { return IMDSConfiguration(endpoint: try endpoint(flag, from: "--imds-endpoint")) }
+        func chosen(_ url: String, by source: String) throws(IOError) -> IMDSConfiguration {
+            var configuration = IMDSConfiguration(endpoint: try endpoint(url, from: source))
+            configuration.chosenBy = source
+            return configuration
+        }
+        if let flag { return try chosen(flag, by: "--imds-endpoint") }
         if environment[disabledVariable]?.lowercased() == "true" { throw .disabledByEnvironment }
-        if let url = environment[endpointVariable], !url.isEmpty {
-            return IMDSConfiguration(endpoint: try endpoint(url, from: endpointVariable))
-        }
-        if let url = settings.imdsEndpoint {
-            return IMDSConfiguration(endpoint: try endpoint(url, from: settings.imdsEndpointOrigin ?? "[IMDS] Endpoint="))
-        }
+        if let url = environment[endpointVariable], !url.isEmpty { return try chosen(url, by: endpointVariable) }
+        if let url = settings.imdsEndpoint { return try chosen(url, by: settings.imdsEndpointOrigin ?? "[IMDS] Endpoint=") }
         let mode = environment[modeVariable].map { (value: $0, source: modeVariable) }
             ?? settings.imdsEndpointMode.map { (value: $0, source: settings.imdsEndpointModeOrigin ?? "[IMDS] EndpointMode=") }
         guard let mode else {
@@ -98,11 +102,14 @@ public struct IMDSConfiguration: Sendable {
             configuration.fallbackEndpoint = ipv6Endpoint
             return configuration
         }
+        var configuration: IMDSConfiguration
         switch mode.value.lowercased() {
-        case "ipv4", "": return IMDSConfiguration(endpoint: ipv4Endpoint)
-        case "ipv6": return IMDSConfiguration(endpoint: ipv6Endpoint)
+        case "ipv4", "": configuration = IMDSConfiguration(endpoint: ipv4Endpoint)
+        case "ipv6": configuration = IMDSConfiguration(endpoint: ipv6Endpoint)
         default: throw .invalidEndpointMode(source: mode.source, value: mode.value)
         }
+        configuration.chosenBy = mode.source
+        return configuration
     }
 
     /// An endpoint URL, or the error naming `source`: the one check of a URL's form.

@@ -24,6 +24,9 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
     case transport(endpoint: String, path: String, error: HTTPError)
     /// A listing or value is unusable (a MAC with `/`, a non-ASCII token, …).
     case malformed(endpoint: String, path: String, reason: String)
+    /// systemd's IMDS service (at `socket`) did not give `key`: the error it named, or
+    /// what went wrong on the way to it.
+    case systemdIMDS(socket: String, key: String, reason: String)
     /// `--wait-for`: the ENI's record did not become complete in time.
     case waitTimedOut(link: String, mac: String, seconds: Double, reason: String)
     /// A D-Bus call to networkd failed; `name` is the D-Bus error name when there is one
@@ -72,6 +75,8 @@ public enum IOError: Error, Equatable, Sendable, CustomStringConvertible {
             return "IMDS \(endpoint)\(path): \(error)"
         case .malformed(let endpoint, let path, let reason):
             return "IMDS \(endpoint)\(path): \(reason)"
+        case .systemdIMDS(let socket, let key, let reason):
+            return "systemd's IMDS service (\(socket)): \(key): \(reason)"
         case .waitTimedOut(let link, let mac, let seconds, let reason):
             return "--wait-for \(link): IMDS did not complete \(mac) within \(formatSeconds(seconds)) s (\(reason))"
         case .bus(let operation, let name, let code, let message):

@@ -4,7 +4,7 @@ import EC2NetHTTP
 /// What the operations ask of IMDS: the document, and what is still missing from one
 /// ENI's record. `IMDSClient` is the real one; tests hand in a fake.
 public protocol MetadataReader: AnyObject, Sendable {
-    /// The whole metadata document (see `IMDSClient.fetchDocument`).
+    /// The whole metadata document (see `IMDSTree.readDocument`).
     func fetchDocument(previous: MetadataDocument?, only: MACAddress?, sourceLinks: [MACAddress: String]) throws(IOError)
         -> MetadataDocument
     /// What is still missing from a MAC's record, or nil when it is complete.
@@ -17,6 +17,15 @@ public protocol MetadataReader: AnyObject, Sendable {
 }
 
 extension IMDSClient: MetadataReader {
+    public func fetchDocument(previous: MetadataDocument? = nil, only: MACAddress? = nil,
+                              sourceLinks: [MACAddress: String] = [:]) throws(IOError) -> MetadataDocument {
+        try readDocument(previous: previous, only: only, sourceLinks: sourceLinks)
+    }
+
+    public func missingPart(of mac: MACAddress) throws(IOError) -> String? {
+        try readMissingPart(of: mac)
+    }
+
     public func costSummary(milliseconds: Int) -> String {
         "imds: \(requestCount) requests, \(retryCount) retries, \(milliseconds) ms, budget waits \(pacedMilliseconds) ms (\(endpointInUse))"
     }

@@ -26,3 +26,17 @@ public func prepare(_ base: IMDSConfiguration, root: String, links: [Link], sett
     }
     return configuration
 }
+
+/// The reader a run uses (`IMDSReadPath.decide`): systemd's IMDS service where it listens
+/// under `root` and nothing chose the endpoint, with the own client behind it; else the
+/// own client. Both are paced and spread by `configuration` (see `prepare`).
+public func metadataReader(_ configuration: IMDSConfiguration, root: String) -> MetadataReader {
+    let own = IMDSClient(configuration: configuration)
+    let socket = SystemdIMDSState.serviceSocket(root: root)
+    switch (IMDSReadPath.decide(endpointChosenBy: configuration.chosenBy, serviceListening: socket != nil), socket) {
+    case (.systemdService, let socket?):
+        return FallbackReader(preferred: SystemdIMDSClient(socket: socket, configuration: configuration), fallback: own)
+    default:
+        return own
+    }
+}

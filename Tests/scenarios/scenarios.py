@@ -722,6 +722,14 @@ def imds_probe(vpc, as_nobody, mark=0, binds=True):
 
 BASELINE = {}
 
+# The kernel command line of a locked systemd-imds host, with the endpoint settings hwdb
+# gives an EC2 instance (40-imds.hwdb, dmi:bvnAmazonEC2), which systemd-imdsd reads from it.
+IMDS_CMDLINE = ("systemd.imds.network=locked systemd.imds.vendor=amazon-ec2 systemd.imds.address_ipv4=169.254.169.254 "
+                "systemd.imds.address_ipv6=fd00:ec2::254 systemd.imds.data_url=http://169.254.169.254/latest "
+                "systemd.imds.token_url=http://169.254.169.254/latest/api/token "
+                "systemd.imds.refresh_header_name=X-aws-ec2-metadata-token-ttl-seconds "
+                "systemd.imds.token_header_name=X-aws-ec2-metadata-token")
+
 
 def wait_addresses(vpc, enis, seconds=20):
     """Until every address of the ENIs is on its link (a probe binds to each)."""
@@ -735,13 +743,8 @@ def wait_addresses(vpc, enis, seconds=20):
 def imds_baseline(vpc):
     # The real daemon, as systemd-imds-early-network.service runs it on EC2 with
     # systemd.imds.network=locked; the endpoint settings are EC2's (from hwdb on a real instance).
-    cmdline = ("systemd.imds.network=locked systemd.imds.vendor=amazon-ec2 systemd.imds.address_ipv4=169.254.169.254 "
-               "systemd.imds.address_ipv6=fd00:ec2::254 systemd.imds.data_url=http://169.254.169.254/latest "
-               "systemd.imds.token_url=http://169.254.169.254/latest/api/token "
-               "systemd.imds.refresh_header_name=X-aws-ec2-metadata-token-ttl-seconds "
-               "systemd.imds.token_header_name=X-aws-ec2-metadata-token")
     result = vpc.inst("chroot %s env SYSTEMD_PROC_CMDLINE='%s' /usr/lib/systemd/systemd-imdsd --setup-network"
-                      % (vpc.networkd_tree, cmdline), check=False)
+                      % (vpc.networkd_tree, IMDS_CMDLINE), check=False)
     expect(result.returncode == 0, "systemd-imdsd --setup-network: exit %d: %s" % (result.returncode, result.stderr))
     path = os.path.join(vpc.network_dir(), "85-imds-early.network")
     expect(os.path.exists(path), "no %s" % path)
@@ -766,10 +769,17 @@ def imds_baseline(vpc):
         ", ".join(holes) or "nothing", sorted(BASELINE["nobody"].items()), routes)
 
 
-@check("IMDS-first-apply", "apply reads IMDS through the lock (its sockets carry systemd-imdsd's mark) and configures both ENIs")
+@check("IMDS-first-apply", "with systemd's IMDS service listening, apply reads IMDS through it (Varlink, the service's own HTTP requests) and configures both ENIs")
 def imds_first_apply(vpc):
+    vpc.start_imds_service(IMDS_CMDLINE)
+    before = vpc.imds_requests()
     result = vpc.ec2netgen(["apply", "--wait-for", "ens5"])
+    served = vpc.imds_requests() - before
     expect(result.returncode == 0, "exit %d: %s%s" % (result.returncode, result.stdout, result.stderr))
+    cost = [line for line in result.stdout.splitlines() if line.startswith("imds: ")]
+    expect(cost and "systemd-imdsd at /run/systemd/io.systemd.InstanceMetadata" in cost[0] and "failed first" not in cost[0],
+           "not read through systemd's service: %s" % cost)
+    expect(served > 0, "the stub served nothing while ec2-netgen read through the service")
     wait_configured(vpc, [I_PRIMARY, I_SECOND])
     files = os.listdir(vpc.network_dir())
     expect("80-ec2-netgen-default.network" in files, "no runtime catch-all carrying the lock: %s" % sorted(files))
@@ -785,9 +795,21 @@ def imds_first_apply(vpc):
             vpc.wait_for(lambda: re.search(pattern, imds_table(), re.M | re.S), 20, "%s's routes in systemd-imdsd's table" % eni.name)
         except RuntimeError as error:
             raise AssertionError("%s:\n%s" % (error, imds_table()))
-    # A second run reads IMDS again, now through ec2-netgen's own lock.
+    # A second run reads IMDS through the service again, now through ec2-netgen's files.
     again = vpc.ec2netgen(["apply"])
-    expect(again.returncode == 0 and "no change" in again.stdout, "a second apply: %s%s" % (again.stdout, again.stderr))
+    expect(again.returncode == 0 and "no change" in again.stdout and "systemd-imdsd at" in again.stdout,
+           "a second apply: %s%s" % (again.stdout, again.stderr))
+    return "%s; the stub served %d requests" % (cost[0], served)
+
+
+@check("IMDS-own-client", "without systemd's IMDS service, apply reads IMDS through the lock with its own client (its sockets carry systemd-imdsd's mark)")
+def imds_own_client(vpc):
+    vpc.stop_imds_service()
+    result = vpc.ec2netgen(["apply"])
+    expect(result.returncode == 0 and "no change" in result.stdout, "apply: %s%s" % (result.stdout, result.stderr))
+    cost = [line for line in result.stdout.splitlines() if line.startswith("imds: ")]
+    expect(cost and "(http://169.254.169.254)" in cost[0], "not read by the own client: %s" % cost)
+    return cost[0]
 
 
 @check("IMDS-locked", "after ec2-netgen an unprivileged process reaches neither IMDS address unbound or from any ENI address, and nothing the baseline refused")
@@ -828,4 +850,4 @@ def imds_replies(vpc):
     reaches(vpc, "inet", I_SECOND.ipv6s[0], "the second ENI's IPv6 from the internet")
 
 
-IMDS_SCENARIOS = [imds_baseline, imds_first_apply, imds_locked, imds_marked, imds_replies]
+IMDS_SCENARIOS = [imds_baseline, imds_first_apply, imds_own_client, imds_locked, imds_marked, imds_replies]

@@ -405,6 +405,25 @@ class VPC:
         self.wait_for(lambda: "Enumeration completed" in self.networkd_log() or "lo: Link state is up-to-date" in self.networkd_log(),
                       10, "networkd start")
 
+    def start_imds_service(self, cmdline):
+        """systemd's IMDS service as its socket unit runs it (systemd-imdsd.socket, Accept=yes):
+        the tree's daemon, one per connection, behind /run/systemd/io.systemd.InstanceMetadata,
+        configured by `cmdline` (the kernel command line it reads) as hwdb configures it on EC2."""
+        socket_path = "/run/systemd/io.systemd.InstanceMetadata"
+        self.inst("mkdir -p /run/systemd/imds")
+        self.imds_service = self.enter(["systemd-socket-activate", "--accept", "--fdname=varlink", "-l", socket_path,
+                                        "-E", "SYSTEMD_PROC_CMDLINE=" + cmdline, "-E", "RUNTIME_DIRECTORY=/run/systemd/imds",
+                                        "-E", "SYSTEMD_LOG_LEVEL=debug",
+                                        "chroot", self.networkd_tree, "/usr/lib/systemd/systemd-imdsd"], "imdsd.log")
+        self.wait_for(lambda: self.inst("test -S %s" % socket_path, check=False).returncode == 0, 5, "systemd-imdsd's socket")
+
+    def stop_imds_service(self):
+        """Stops the socket (as `systemctl stop systemd-imdsd.socket`, RemoveOnStop=yes)."""
+        self.imds_service.terminate()
+        self.imds_service.wait(timeout=10)
+        self.pids.remove(self.imds_service)
+        self.inst("rm -f /run/systemd/io.systemd.InstanceMetadata")
+
     def stop_networkd(self):
         self.networkd.terminate()
         self.networkd.wait(timeout=10)

@@ -1,13 +1,13 @@
 import EC2NetCore
-import EC2NetHTTP
 
-extension IMDSClient {
+/// The keys a document read fetches, by lifetime (`InterfaceKey`).
+enum IMDSPaths {
     /// What a full read of an ENI fetches, when its listing shows them: every key of
     /// `InterfaceKey`. Only listed keys are fetched, so no request is spent on a 404.
     static let interfaceKeys: Set<String> = Set(InterfaceKey.allCases.map(\.listed))
 
     /// What a refresh takes from the cache for an ENI it already knows.
-    public static let immutableKeys: Set<String> = keys(.attachment)
+    static let immutableKeys: Set<String> = keys(.attachment)
 
     /// What a refresh reads for an ENI it already knows, when its listing shows them; the
     /// VPC's CIDR blocks (`vpcKeys`) once per VPC.
@@ -19,7 +19,9 @@ extension IMDSClient {
     }
 
     static let macsPath = InterfaceKey.macsPath
+}
 
+extension IMDSTree {
     /// Reads everything the planner needs into a metadata document, the same shape
     /// `--metadata` files and the cache have. Either the whole document or an error: a
     /// failure is never turned into an emptier document.
@@ -29,25 +31,25 @@ extension IMDSClient {
     /// - `only`: the attach path; every other ENI the cache knows is taken from it
     ///   without a request (the timer refreshes them).
     /// - `sourceLinks`: MAC → link name, so requests about an ENI leave from that ENI.
-    public func fetchDocument(previous: MetadataDocument? = nil, only: MACAddress? = nil,
-                              sourceLinks: [MACAddress: String] = [:]) throws(IOError) -> MetadataDocument {
-        let pool = ConnectionPool(client: self)
-        // The token first, on one connection, so parallel workers share exactly one.
-        _ = try currentToken(on: pool.connection(0))
+    func readDocument(previous: MetadataDocument?, only: MACAddress?,
+                      sourceLinks: [MACAddress: String]) throws(IOError) -> MetadataDocument {
+        let pool = ChannelPool(self)
+        // The session first, on one channel, so parallel workers share exactly one.
+        try begin(on: pool.channel(0))
         let cached = CachedInstance(previous)
-        var topPaths = ["meta-data/instance-id", Self.macsPath]
+        var topPaths = ["meta-data/instance-id", IMDSPaths.macsPath]
         if cached == nil { topPaths.append("meta-data/mac") }
-        var top = try parallel(topPaths, connections: pool) { path, connection throws(IOError) in
-            try self.get(path, on: connection, allowMissing: path == "meta-data/instance-id")
+        var top = try parallel(topPaths, channels: pool) { path, channel throws(IOError) in
+            try self.get(path, on: channel, via: nil, allowMissing: path == "meta-data/instance-id")
         }
         var known = cached
         if let cached, top[0] != cached.instanceID {
             // An image built on another instance carries that instance's cache.
             known = nil
-            top.append(try get("meta-data/mac", on: pool.connection(0)))
+            top.append(try get("meta-data/mac", on: pool.channel(0), via: nil, allowMissing: false))
         }
         guard let primary = known?.primaryMAC ?? top[2], let macListing = top[1] else {
-            throw .malformed(endpoint: endpointText, path: "/latest/" + Self.macsPath, reason: "no MAC listed")
+            throw .malformed(endpoint: endpointText, path: "/latest/" + IMDSPaths.macsPath, reason: "no MAC listed")
         }
         let macs = try listedMACs(macListing)
         let primaryMAC = MACAddress(primary)
@@ -55,7 +57,7 @@ extension IMDSClient {
         // through their own ENI.
         func source(_ mac: String) -> String? {
             guard let parsed = MACAddress(mac) else { return nil }
-            return parsed == primaryMAC ? (configuration.defaultSource ?? sourceLinks[parsed]) : sourceLinks[parsed]
+            return parsed == primaryMAC ? (defaultSource ?? sourceLinks[parsed]) : sourceLinks[parsed]
         }
 
         var tree: [String: [String: JSONValue]] = [:]
@@ -92,25 +94,16 @@ extension IMDSClient {
         return MetadataDocument(root: ["meta-data": .object(metaData)])
     }
 
-    /// One request: a path, the link it leaves from, whether 404 means "absent".
-    struct Job: Sendable {
-        var mac: String
-        var key: String
-        var source: String?
-        var allowMissing: Bool
-        var path: String { IMDSClient.macsPath + mac + "/" + key }
-    }
-
     /// Reads ENIs whole: the listing, then every listed key the parser uses.
     private func readWhole(_ macs: [String], source: (String) -> String?,
-                           pool: ConnectionPool) throws(IOError) -> [String: [String: JSONValue]] {
-        let listingJobs = macs.map { Job(mac: $0, key: "", source: source($0), allowMissing: false) }
+                           pool: ChannelPool<Channel>) throws(IOError) -> [String: [String: JSONValue]] {
+        let listingJobs = macs.map { IMDSJob(mac: $0, key: "", source: source($0), allowMissing: false) }
         let listings = try run(listingJobs, pool: pool)
-        var jobs: [[Job]] = []
+        var jobs: [[IMDSJob]] = []
         for (job, listing) in zip(listingJobs, listings) {
             jobs.append((listing ?? "").split(separator: "\n").map(String.init)
-                .filter { Self.interfaceKeys.contains($0) }
-                .map { Job(mac: job.mac, key: $0, source: job.source, allowMissing: false) })
+                .filter { IMDSPaths.interfaceKeys.contains($0) }
+                .map { IMDSJob(mac: job.mac, key: $0, source: job.source, allowMissing: false) })
         }
         // A listed key can vanish between listing and read (a detach racing us); that is
         // a failed read, not an empty value, so allowMissing stays false.
@@ -125,34 +118,34 @@ extension IMDSClient {
     /// the MACs that changed shape (gained IPv6 with no subnet IPv6 block cached), which
     /// must be read whole.
     private func refresh(_ macs: [String], known: CachedInstance, source: (String) -> String?,
-                         pool: ConnectionPool) throws(IOError) -> ([String: [String: JSONValue]], [String]) {
-        let listingJobs = macs.map { Job(mac: $0, key: "", source: source($0), allowMissing: false) }
+                         pool: ChannelPool<Channel>) throws(IOError) -> ([String: [String: JSONValue]], [String]) {
+        let listingJobs = macs.map { IMDSJob(mac: $0, key: "", source: source($0), allowMissing: false) }
         let listings = try run(listingJobs, pool: pool)
         var vpcReader: [String: String] = [:]  // vpc-id → the MAC that reads its blocks
-        var jobs: [[Job]] = []
+        var jobs: [[IMDSJob]] = []
         var tree: [String: [String: JSONValue]] = [:]
         for (mac, listing) in zip(macs, listings) {
             let cachedEntry = known.interfaces[mac] ?? [:]
-            tree[mac] = cachedEntry.filter { Self.immutableKeys.contains($0.key) }
+            tree[mac] = cachedEntry.filter { IMDSPaths.immutableKeys.contains($0.key) }
             let listed = Set((listing ?? "").split(separator: "\n").map(String.init))
-            var keys = Self.mutableKeys
+            var keys = IMDSPaths.mutableKeys
             if case .string(let vpc)? = cachedEntry[InterfaceKey.vpcID.rawValue] {
                 if vpcReader[vpc] == nil {
                     vpcReader[vpc] = mac
-                    keys.formUnion(Self.vpcKeys)
+                    keys.formUnion(IMDSPaths.vpcKeys)
                 }
             } else {
-                keys.formUnion(Self.vpcKeys.union([InterfaceKey.vpcID.rawValue]))  // a cache written before vpc-id was read
+                keys.formUnion(IMDSPaths.vpcKeys.union([InterfaceKey.vpcID.rawValue]))  // a cache written before vpc-id was read
             }
             // Sorted, so a run's request order is deterministic.
-            jobs.append(keys.intersection(listed).sorted().map { Job(mac: mac, key: $0, source: source(mac), allowMissing: false) })
+            jobs.append(keys.intersection(listed).sorted().map { IMDSJob(mac: mac, key: $0, source: source(mac), allowMissing: false) })
         }
         try collect(interleaved(jobs), into: &tree, pool: pool)
         // The VPC's blocks are the same for every ENI in it.
         for mac in macs {
             guard case .string(let vpc)? = tree[mac]?[InterfaceKey.vpcID.rawValue], let reader = vpcReader[vpc], reader != mac else { continue }
             let readerEntry = tree[reader] ?? [:]
-            for key in Self.vpcKeys { tree[mac]?[key] = readerEntry[key] }
+            for key in IMDSPaths.vpcKeys { tree[mac]?[key] = readerEntry[key] }
         }
         var changed: [String] = []
         for mac in macs {
@@ -164,10 +157,10 @@ extension IMDSClient {
 
     /// Runs jobs and stores each body in `tree[mac][key]`; `ipv4-associations/` listings
     /// are followed by a read of each association.
-    private func collect(_ jobs: [Job], into tree: inout [String: [String: JSONValue]],
-                         pool: ConnectionPool) throws(IOError) {
+    private func collect(_ jobs: [IMDSJob], into tree: inout [String: [String: JSONValue]],
+                         pool: ChannelPool<Channel>) throws(IOError) {
         let bodies = try run(jobs, pool: pool)
-        var associationJobs: [Job] = []
+        var associationJobs: [IMDSJob] = []
         for (job, body) in zip(jobs, bodies) {
             guard let body else { continue }
             if job.key == InterfaceKey.ipv4Associations.listed {
@@ -177,7 +170,7 @@ extension IMDSClient {
                         throw .malformed(endpoint: endpointText, path: "/latest/" + job.path,
                                          reason: "listed \(quoted(key)), not an IPv4 address")
                     }
-                    associationJobs.append(Job(mac: job.mac, key: job.key + key, source: job.source, allowMissing: false))
+                    associationJobs.append(IMDSJob(mac: job.mac, key: job.key + key, source: job.source, allowMissing: false))
                 }
             } else {
                 tree[job.mac, default: [:]][job.key] = .string(body)
@@ -193,16 +186,16 @@ extension IMDSClient {
         }
     }
 
-    private func run(_ jobs: [Job], pool: ConnectionPool) throws(IOError) -> [String?] {
-        try parallel(jobs, connections: pool) { job, connection throws(IOError) in
-            try self.get(job.path, on: connection, via: job.source, allowMissing: job.allowMissing)
+    private func run(_ jobs: [IMDSJob], pool: ChannelPool<Channel>) throws(IOError) -> [String?] {
+        try parallel(jobs, channels: pool) { job, channel throws(IOError) in
+            try self.get(job.path, on: channel, via: job.source, allowMissing: job.allowMissing)
         }
     }
 
     /// One job of each ENI in turn, so the workers spread over the ENIs' budgets instead
     /// of queueing behind one ENI's.
-    func interleaved(_ lists: [[Job]]) -> [Job] {
-        var result: [Job] = []
+    func interleaved(_ lists: [[IMDSJob]]) -> [IMDSJob] {
+        var result: [IMDSJob] = []
         var index = 0
         while result.count < lists.reduce(0, { $0 + $1.count }) {
             for list in lists where index < list.count { result.append(list[index]) }
@@ -219,13 +212,13 @@ extension IMDSClient {
             var entry = String(line)
             if entry.hasSuffix("/") { entry.removeLast() }
             guard MACAddress(entry) != nil else {
-                throw .malformed(endpoint: endpointText, path: "/latest/" + Self.macsPath,
+                throw .malformed(endpoint: endpointText, path: "/latest/" + IMDSPaths.macsPath,
                                  reason: "listed \(quoted(String(line))), not a MAC address")
             }
             macs.append(entry)
         }
         guard !macs.isEmpty else {
-            throw .malformed(endpoint: endpointText, path: "/latest/" + Self.macsPath, reason: "no MAC listed")
+            throw .malformed(endpoint: endpointText, path: "/latest/" + IMDSPaths.macsPath, reason: "no MAC listed")
         }
         return macs
     }
@@ -251,4 +244,14 @@ struct CachedInstance {
         }
         self.interfaces = entries
     }
+}
+
+/// One request of a document read: a path, the link it leaves from, whether 404 means
+/// "absent".
+struct IMDSJob: Sendable {
+    var mac: String
+    var key: String
+    var source: String?
+    var allowMissing: Bool
+    var path: String { IMDSPaths.macsPath + mac + "/" + key }
 }
