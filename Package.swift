@@ -67,7 +67,7 @@ let package = Package(
                           linkerSettings: [.unsafeFlags(["-static-executable"])]),
         // Tests: one target per module, each testing what its module decides; the shared
         // helpers, fakes and the stub IMDS's driver in one support library.
-        .target(name: "EC2NetTestSupport", dependencies: ["EC2NetCore", "EC2NetIO", "EC2NetOps"], path: "Tests/Support"),
+        .target(name: "EC2NetTestSupport", dependencies: ["EC2NetCore", "EC2NetHTTP", "EC2NetIO", "EC2NetOps"], path: "Tests/Support"),
         .testTarget(name: "EC2NetCoreTests", dependencies: ["EC2NetCore", "EC2NetFS", "EC2NetTestSupport"]),
         .testTarget(name: "EC2NetFSTests", dependencies: ["EC2NetCore", "EC2NetFS", "EC2NetTestSupport"]),
         .testTarget(name: "EC2NetHTTPTests", dependencies: ["EC2NetHTTP", "EC2NetTestSupport"]),

@@ -95,6 +95,32 @@ class Ours:
         return {"cold": cold, "refresh": refresh, "attach": attach}
 
 
+class ThroughSystemd(Ours):
+    """ec2-netgen reading through systemd's IMDS service (systemd-imdsd of a Debian
+    unstable tree, Varlink), which it uses wherever the service listens under its root."""
+
+    def __init__(self, binary, vpc, tree):
+        Ours.__init__(self, binary, vpc)
+        self.tree, self.roots = tree, set()
+
+    def apply(self, root, extra=()):
+        if root not in self.roots:
+            self.vpc.start_imds_service(self.tree, root)
+            self.roots.add(root)
+        result = Ours.apply(self, root, extra)
+        assert "systemd-imdsd at" in result["stdout"] and "failed first" not in result["stdout"], \
+            "not read through systemd-imdsd: " + result["stdout"] + result["stderr"]
+        return result
+
+
+def imds_tree():
+    """The Debian unstable tree with systemd-imds (Tests/scenarios/networkd-tree, cached)."""
+    result = subprocess.run([os.path.join(REPO, "Tests", "scenarios", "networkd-tree"), "sid"], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit("bench: no Debian unstable tree for systemd-imdsd: " + result.stderr)
+    return result.stdout.strip()
+
+
 class Peer:
     """amazon-ec2-net-utils: its script per interface in a private mount namespace whose
     /run holds its state (marker files, generated units) across runs, as a booted
@@ -140,7 +166,9 @@ def bench_imds(binary, quick):
     peer = peer_source()
     if peer is None and not quick:
         raise SystemExit("bench: the full run needs the peer (see above)")
+    tree = imds_tree()
     clients = [("ec2-netgen", lambda vpc, work: Ours(binary, vpc)),
+               ("ec2-netgen through systemd-imdsd", lambda vpc, work: ThroughSystemd(binary, vpc, tree)),
                ("ec2-netgen, pacing alone", lambda vpc, work: Ours(binary, vpc, "[IMDS]\nSendFromOwnInterface=no\n")),
                ("previous ec2-netgen (%s)" % PREVIOUS, lambda vpc, work: Ours(previous_binary(), vpc)),
                ("amazon-ec2-net-utils 2.7.4", lambda vpc, work: Peer(peer, vpc, work))]

@@ -148,6 +148,29 @@ class BenchVPC:
         self.capture = Capture(self.vpc, os.path.join(self.work, "capture.txt"))
         self.procs.append(self.capture.proc)
 
+    def start_imds_service(self, tree, root):
+        """systemd's IMDS service of the Debian tree `tree` as its socket unit runs it
+        (Accept=yes: one systemd-imdsd per connection), listening under `root` where
+        `apply --root` looks for it; its endpoint settings are hwdb's for EC2."""
+        socket_path = os.path.join(root, "run/systemd/io.systemd.InstanceMetadata")
+        os.makedirs(os.path.join(root, "run/systemd/imds"), exist_ok=True)
+        cmdline = ("systemd.imds.vendor=amazon-ec2 systemd.imds.address_ipv4=169.254.169.254 "
+                   "systemd.imds.address_ipv6=fd00:ec2::254 systemd.imds.data_url=http://169.254.169.254/latest "
+                   "systemd.imds.token_url=http://169.254.169.254/latest/api/token "
+                   "systemd.imds.refresh_header_name=X-aws-ec2-metadata-token-ttl-seconds "
+                   "systemd.imds.token_header_name=X-aws-ec2-metadata-token")
+        script = ("mount -n -t proc proc %(t)s/proc && mount -n --bind %(r)s/run %(t)s/run && exec systemd-socket-activate "
+                  "--accept --fdname=varlink -l %(s)s -E 'SYSTEMD_PROC_CMDLINE=%(c)s' -E RUNTIME_DIRECTORY=/run/systemd/imds "
+                  "chroot %(t)s /usr/lib/systemd/systemd-imdsd") % {"t": tree, "r": root, "s": socket_path, "c": cmdline}
+        proc = subprocess.Popen(["ip", "netns", "exec", self.inst, "unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(proc)
+        for _ in range(100):
+            if os.path.exists(socket_path):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("systemd-imdsd's socket did not appear at " + socket_path)
+
     def publish(self, document):
         with open(self.document_path + ".tmp", "w") as f:
             json.dump(document, f)
@@ -197,6 +220,12 @@ class BenchVPC:
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
+        # What still runs in the instance was started here (systemd-imdsd's children).
+        for pid in sh(["ip", "netns", "pids", self.inst], check=False).stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
         for ns in self.namespaces:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         subprocess.run(["rm", "-rf", self.work])

@@ -47,6 +47,8 @@ public struct IMDSConfiguration: Sendable {
     /// What chose the endpoint (the flag, a variable, a configuration line), or nil for
     /// EC2's default. A chosen endpoint is read by the own client only.
     public var chosenBy: String?
+    /// `[IMDS] UseSystemdIMDS=`: read through systemd's IMDS service where it listens.
+    public var useSystemdService = false
     /// SO_MARK of every request's socket: systemd-imdsd's mark where systemd-imds sets up
     /// IMDS networking, so ec2-netgen reaches IMDS through the daemon's table and past
     /// its lock, as the daemon does (IMDSNetworking).

@@ -16,6 +16,7 @@ public func prepare(_ base: IMDSConfiguration, root: String, links: [Link], sett
     if imdsNetworking == .locked { configuration.firewallMark = RoutingNumbers.imdsMark }
     configuration.budgetDirectory = RuntimeDirectory.path(root: root)
     configuration.sendFromOwnENI = configuration.sendFromOwnENI && settings.sendFromOwnInterface
+    configuration.useSystemdService = settings.useSystemdIMDS
     let enaLinks = links.filter { Link.enaDrivers.contains($0.driver) }
     let candidates = enaLinks.isEmpty ? links.filter { $0.mac.octets.contains { $0 != 0 } } : enaLinks
     configuration.candidateLinks = Array(Set(candidates.map(\.name))).sorted()
@@ -27,13 +28,15 @@ public func prepare(_ base: IMDSConfiguration, root: String, links: [Link], sett
     return configuration
 }
 
-/// The reader a run uses (`IMDSReadPath.decide`): systemd's IMDS service where it listens
-/// under `root` and nothing chose the endpoint, with the own client behind it; else the
-/// own client. Both are paced and spread by `configuration` (see `prepare`).
+/// The reader a run uses (`IMDSReadPath.decide`): systemd's IMDS service where the
+/// configuration asks for it, it listens under `root` and nothing chose the endpoint, with
+/// the own client behind it; else the own client. Both are paced and spread by
+/// `configuration` (see `prepare`).
 public func metadataReader(_ configuration: IMDSConfiguration, root: String) -> MetadataReader {
     let own = IMDSClient(configuration: configuration)
     let socket = SystemdIMDSState.serviceSocket(root: root)
-    switch (IMDSReadPath.decide(endpointChosenBy: configuration.chosenBy, serviceListening: socket != nil), socket) {
+    switch (IMDSReadPath.decide(requested: configuration.useSystemdService, endpointChosenBy: configuration.chosenBy,
+                                serviceListening: socket != nil), socket) {
     case (.systemdService, let socket?):
         return FallbackReader(preferred: SystemdIMDSClient(socket: socket, configuration: configuration), fallback: own)
     default:

@@ -85,6 +85,7 @@ public struct StatusReport {
             "IMDSEndpoint": options.service.imdsEndpoint.map(JSONValue.string) ?? .null,
             "IMDSEndpointMode": options.service.imdsEndpointMode.map(JSONValue.string) ?? .null,
             "IMDSSendFromOwnInterface": .bool(options.service.sendFromOwnInterface),
+            "IMDSUseSystemdIMDS": .bool(options.service.useSystemdIMDS),
             "RefreshIntervalSec": options.service.refreshIntervalSeconds.map { .number(String($0)) } ?? .null,
         ])
     }

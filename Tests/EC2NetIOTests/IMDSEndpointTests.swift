@@ -10,6 +10,7 @@ struct IMDSEndpointTests {
         let configuration = try IMDSConfiguration.resolve(flag: nil, environment: [:], settings: ServiceSettings())
         #expect(configuration.endpoint == IMDSConfiguration.ipv4Endpoint)
         #expect(configuration.fallbackEndpoint == IMDSConfiguration.ipv6Endpoint)
+        #expect(configuration.chosenBy == nil)
     }
 
     @Test("a chosen endpoint has no fallback: the flag, the SDK variables, either mode", arguments: [
@@ -21,6 +22,7 @@ struct IMDSEndpointTests {
     func chosenHasNoFallback(override: String?, environment: [String: String]) throws {
         let configuration = try IMDSConfiguration.resolve(flag: override, environment: environment, settings: ServiceSettings())
         #expect(configuration.fallbackEndpoint == nil, "\(override ?? "") \(environment)")
+        #expect(configuration.chosenBy == (override == nil ? environment.keys.first : "--imds-endpoint"))
     }
 
     @Test("the order: flag, then the SDK's endpoint, then the configuration's, then the SDK's mode, then the configuration's")

@@ -17,7 +17,7 @@ struct DHCPv6HandoverTests {
         let document = try MetadataDocument(bytes: Array(try Data(contentsOf: input.appendingPathComponent("metadata.json"))),
                                             source: "metadata.json")
         let links = try Link.parseList(Array(try Data(contentsOf: input.appendingPathComponent("links.json"))), source: "links.json")
-        var request = ApplyRequest(source: .document(document, source: "metadata.json"), root: root.path, links: links, options: PlanOptions())
+        let request = ApplyRequest(source: .document(document, source: "metadata.json"), root: root.path, links: links, options: PlanOptions())
         return request
     }
 

@@ -769,9 +769,10 @@ def imds_baseline(vpc):
         ", ".join(holes) or "nothing", sorted(BASELINE["nobody"].items()), routes)
 
 
-@check("IMDS-first-apply", "with systemd's IMDS service listening, apply reads IMDS through it (Varlink, the service's own HTTP requests) and configures both ENIs")
+@check("IMDS-first-apply", "with systemd's IMDS service listening and [IMDS] UseSystemdIMDS=yes, apply reads IMDS through it (Varlink, the service's own HTTP requests) and configures both ENIs")
 def imds_first_apply(vpc):
     vpc.start_imds_service(IMDS_CMDLINE)
+    vpc.configure("[IMDS]\nUseSystemdIMDS=yes\n")
     before = vpc.imds_requests()
     result = vpc.ec2netgen(["apply", "--wait-for", "ens5"])
     served = vpc.imds_requests() - before
@@ -802,14 +803,20 @@ def imds_first_apply(vpc):
     return "%s; the stub served %d requests" % (cost[0], served)
 
 
-@check("IMDS-own-client", "without systemd's IMDS service, apply reads IMDS through the lock with its own client (its sockets carry systemd-imdsd's mark)")
+@check("IMDS-own-client", "by default, and when the service stops, apply reads IMDS through the lock with its own client (its sockets carry systemd-imdsd's mark)")
 def imds_own_client(vpc):
+    def own(label):
+        result = vpc.ec2netgen(["apply"])
+        expect(result.returncode == 0 and "no change" in result.stdout, "%s: apply: %s%s" % (label, result.stdout, result.stderr))
+        cost = [line for line in result.stdout.splitlines() if line.startswith("imds: ")]
+        expect(cost and cost[0].endswith("(http://169.254.169.254)"), "%s: not read by the own client: %s" % (label, cost))
+        return cost[0]
+    vpc.configure("")
+    by_default = own("the service listening, UseSystemdIMDS unset")
+    vpc.configure("[IMDS]\nUseSystemdIMDS=yes\n")
     vpc.stop_imds_service()
-    result = vpc.ec2netgen(["apply"])
-    expect(result.returncode == 0 and "no change" in result.stdout, "apply: %s%s" % (result.stdout, result.stderr))
-    cost = [line for line in result.stdout.splitlines() if line.startswith("imds: ")]
-    expect(cost and "(http://169.254.169.254)" in cost[0], "not read by the own client: %s" % cost)
-    return cost[0]
+    own("UseSystemdIMDS=yes, the service stopped")
+    return by_default
 
 
 @check("IMDS-locked", "after ec2-netgen an unprivileged process reaches neither IMDS address unbound or from any ENI address, and nothing the baseline refused")

@@ -417,6 +417,18 @@ class VPC:
                                         "chroot", self.networkd_tree, "/usr/lib/systemd/systemd-imdsd"], "imdsd.log")
         self.wait_for(lambda: self.inst("test -S %s" % socket_path, check=False).returncode == 0, 5, "systemd-imdsd's socket")
 
+    def configure(self, text):
+        """Writes the instance's /etc/ec2-netgen/ec2-netgen.conf: /etc inside the instance is
+        the host's under an overlay (made on first use) that only the instance sees."""
+        upper, scratch = os.path.join(self.work, "etc-upper"), os.path.join(self.work, "etc-work")
+        if not os.path.isdir(upper):
+            os.makedirs(upper)
+            os.makedirs(scratch)
+            self.inst("mount -n -t overlay overlay -o lowerdir=/etc,upperdir=%s,workdir=%s /etc" % (upper, scratch))
+        os.makedirs(os.path.join(upper, "ec2-netgen"), exist_ok=True)
+        with open(os.path.join(upper, "ec2-netgen", "ec2-netgen.conf"), "w") as f:
+            f.write(text)
+
     def stop_imds_service(self):
         """Stops the socket (as `systemctl stop systemd-imdsd.socket`, RemoveOnStop=yes)."""
         self.imds_service.terminate()

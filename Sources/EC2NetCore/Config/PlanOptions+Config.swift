@@ -54,6 +54,7 @@ extension PlanOptions {
                             service.imdsEndpointMode = entry.value
                             service.imdsEndpointModeOrigin = "\(file):\(entry.line): [IMDS] EndpointMode="
                         case "SendFromOwnInterface": service.sendFromOwnInterface = try boolean(entry, file)
+                        case "UseSystemdIMDS": service.useSystemdIMDS = try boolean(entry, file)
                         default: throw unknownKey(entry, section: section.name, file: file)
                         }
                     }

@@ -107,6 +107,9 @@ public struct ServiceSettings: Equatable, Sendable {
     /// from that ENI, so each ENI's link-local budget carries its own. `no` sends every
     /// request the default way (the primary), paced by that one budget.
     public var sendFromOwnInterface = true
+    /// `[IMDS] UseSystemdIMDS=yes|no` (default no): read IMDS through systemd's IMDS
+    /// service where it listens (`IMDSReadPath`).
+    public var useSystemdIMDS = false
     /// `[Refresh] IntervalSec=`: the refresh timer's period; the generator turns it into
     /// a timer drop-in.
     public var refreshIntervalSeconds: Int?
