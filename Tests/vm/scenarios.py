@@ -190,18 +190,29 @@ class Suite:
         check("%s: systemd-imds-import.service succeeded" % label,
               state.get("Result") == "success" and state.get("ActiveState") in ("active", "inactive"), str(state))
         # Prohibit routes in systemd-imdsd's file; prohibit routes and rules in ec2-netgen's.
-        early = self.inst.out("grep -c '^Type=prohibit' /run/systemd/network/85-imds-early.network || true").strip()
-        catch_all = self.inst.out("grep -c '^Type=prohibit' /run/systemd/network/80-ec2-netgen-default.network || true").strip()
-        locked = self.imds_mode == "locked"
+        early_file, catch_all_file = "/run/systemd/network/85-imds-early.network", "/run/systemd/network/80-ec2-netgen-default.network"
+        files = self.inst.out("for f in %s %s; do if [ -f $f ]; then grep -c '^Type=prohibit' $f || true; else echo none; fi; done"
+                              % (early_file, catch_all_file)).split()
+        want = {"locked": ["2", "4"], "unlocked": ["0", "0"], "off": ["none", "none"]}[self.imds_mode]
         check("%s: systemd-imdsd's early file and ec2-netgen's catch-all in /run agree (%s)" % (label, self.imds_mode),
-              (early == "2") == locked and (catch_all == "4") == locked, "early prohibit routes %s, catch-all %s" % (early, catch_all))
-        if not locked:
-            return
+              files == want, "prohibit routes in the early file, the catch-all: %s (want %s; none: no file)" % (files, want))
+        # The daemon's mark rule: on every ENI's file where systemd-imds networks IMDS, nowhere when off.
+        rules = self.inst.out("ip rule; ip -6 rule")
+        marks = rules.count("fwmark 0x7fff0815 lookup 2147420181")
+        check("%s: the mark rule of systemd-imdsd's table once per family, none when off" % label,
+              marks == (0 if self.imds_mode == "off" else 2), rules[-600:])
         addresses = [a for eni in (PRIMARY, SECOND) for a in eni.ipv4s + eni.ipv6s]
         self.inst.sh("cat > /run/imds-probe.py <<'EOF'\n%sEOF" % IMDS_PROBE)
         out = self.inst.out("setpriv --reuid=nobody --regid=nogroup --clear-groups python3 /run/imds-probe.py %s 2>&1"
                             % " ".join(addresses))
         lines = [line.split() for line in out.strip().splitlines()]
+        if self.imds_mode != "locked":
+            # Open to every process, as without systemd-imds (and as without ec2-netgen).
+            check("%s: an unprivileged process reaches IPv4 IMDS, unbound and from every ENI IPv4 address (%s)" % (label, self.imds_mode),
+                  all(line[2] == "connected" for line in lines if len(line) == 3 and line[0] == "169.254.169.254")
+                  and sum(1 for line in lines if line[0] == "169.254.169.254") == 1 + sum(1 for a in addresses if ":" not in a),
+                  out.strip()[-400:])
+            return
         reached = [" ".join(line) for line in lines if len(line) != 3 or line[2] != "EACCES"]
         check("%s: an unprivileged process is refused both IMDS addresses, unbound and from every ENI address" % label,
               len(lines) == 2 + len(addresses) and not reached, out.strip()[-400:])
@@ -502,15 +513,23 @@ def main():
     image, deb = sys.argv[1], sys.argv[2]
     global SUITE
     SUITE = "vm/" + os.path.basename(image.rstrip("/")).rsplit("-", 1)[0]
-    KNOWN.update(known_failures.load(SUITE))
     label = os.path.basename(image.rstrip("/")).split("-")[0]
     versions = open(os.path.join(image, "versions")).read().split()
     label = "%s (systemd %s)" % (label, versions[versions.index("systemd") + 1].split(".")[0])
-    # An image with systemd-imds runs the life cycle with IMDS locked, the mode ec2-netgen
-    # must not weaken (docs/decisions.md).
-    imds_mode = "locked" if "systemd-imds" in versions else None
-    if imds_mode:
+    # An image with systemd-imds runs the life cycle in one of systemd's IMDS network
+    # modes (--imds-mode; locked by default, the mode ec2-netgen must not weaken); the
+    # suite of another mode than locked is named after it (vm/sid-unlocked).
+    imds_mode = None
+    if "systemd-imds" in versions:
+        imds_mode = sys.argv[sys.argv.index("--imds-mode") + 1] if "--imds-mode" in sys.argv else "locked"
+        if imds_mode not in ("locked", "unlocked", "off"):
+            raise SystemExit("--imds-mode: %s is not locked, unlocked or off" % imds_mode)
+        if imds_mode != "locked":
+            SUITE += "-" + imds_mode
         label += " IMDS %s" % imds_mode
+    elif "--imds-mode" in sys.argv:
+        raise SystemExit("--imds-mode: %s has no systemd-imds" % image)
+    KNOWN.update(known_failures.load(SUITE))
     if "cloud-init" in versions:
         # A cloud image: cloud-init and netplan beside ec2-netgen (Tests/vm/cloud.py).
         sys.modules.setdefault("scenarios", sys.modules[__name__])  # cloud.py shares this module's results
