@@ -96,11 +96,11 @@ class Ours:
 
 
 class ThroughSystemd(Ours):
-    """ec2-netgen reading through systemd's IMDS service (systemd-imdsd of a Debian
-    unstable tree, Varlink), which it uses wherever the service listens under its root."""
+    """ec2-netgen with `[IMDS] UseSystemdIMDS=yes`: it reads through systemd's IMDS service
+    (systemd-imdsd of a Debian unstable tree, Varlink) listening under its root."""
 
     def __init__(self, binary, vpc, tree):
-        Ours.__init__(self, binary, vpc)
+        Ours.__init__(self, binary, vpc, "[IMDS]\nUseSystemdIMDS=yes\n")
         self.tree, self.roots = tree, set()
 
     def apply(self, root, extra=()):

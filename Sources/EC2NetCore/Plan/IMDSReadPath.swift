@@ -1,7 +1,7 @@
 /// Which way a run reads IMDS: its own HTTP client, or systemd's IMDS service (systemd
 /// 261+, `systemd-imdsd`, Varlink) with the own client behind it for when the service
 /// fails (`FallbackReader`). The own client is the default: measured in the policed VPC
-/// (BENCHMARKS.md, docs/decisions.md), a read through the service takes about 70 times as
+/// (BENCHMARKS.md, docs/decisions.md), a read through the service takes about 80 times as
 /// long for 16 ENIs and costs more IMDS requests, as the service forks a reader and
 /// fetches a session token per call; in locked mode the own client passes the lock with
 /// the service's firewall mark. The service is used when the operator asks for it
