@@ -417,7 +417,14 @@ class Suite:
             problems = [p for p in (self.link_file_applied(e) for e in (PRIMARY, SECOND)) if p]
             check("%s: every ENI present at boot has ec2-netgen's .link applied" % label, not problems, "; ".join(problems))
             bad = self.replies([("r2", PRIMARY.ipv4s[1]), ("r1", SECOND.ipv4s[1]), ("r1", "10.0.2.22")], count=2)
-            check("%s: the cached routing answers from every address" % label, not bad, str(bad))
+            detail = str(bad)
+            if bad:
+                # What the instance had at that moment, for the cause: its tables, addresses
+                # and networkd's DHCP log since boot (seconds of uptime).
+                detail += "\n" + self.inst.out("cut -d' ' -f1 /proc/uptime; ip -4 rule; ip -4 route show table 10000; "
+                                                "ip -4 route show table 10001; ip -4 -br addr; journalctl -b -o short-monotonic "
+                                                "-u systemd-networkd --no-pager | grep -i -E 'dhcp|gained|configured' | tail -15")
+            check("%s: the cached routing answers from every address" % label, not bad, detail)
             # Each ec2-netgen@ unit gives up on IMDS (its deadline) and keeps the cache: active, not failed.
             names = self.links()
             units = {}
