@@ -177,18 +177,20 @@ def bench_imds(binary, quick):
     results = {}
     for enis in sizes:
         instance = tempfile.mkdtemp(prefix="ec2-netgen-bench-")
-        gen_instance(instance, enis, 50, 50, True)
-        for rep in range(reps):
-            vpc = BenchVPC(instance)
-            work = tempfile.mkdtemp(prefix="ec2-netgen-bench-work-")
-            try:
-                for name, make in clients:
-                    for kind, run in make(vpc, work).runs(work).items():
-                        results.setdefault((enis, name, kind), []).append(run)
-            finally:
-                vpc.close()
-                shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(instance, ignore_errors=True)
+        try:
+            gen_instance(instance, enis, 50, 50, True)
+            for rep in range(reps):
+                vpc = BenchVPC(instance)
+                work = tempfile.mkdtemp(prefix="ec2-netgen-bench-work-")
+                try:
+                    for name, make in clients:
+                        for kind, run in make(vpc, work).runs(work).items():
+                            results.setdefault((enis, name, kind), []).append(run)
+                finally:
+                    vpc.close()
+                    shutil.rmtree(work, ignore_errors=True)
+        finally:
+            shutil.rmtree(instance, ignore_errors=True)
     lines = ["| ENIs | client | run | wall ms | requests | connections | client packets | peak / 100 ms / ENI | "
              "peak / 1 s / ENI | policed | retries | exit |",
              "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
