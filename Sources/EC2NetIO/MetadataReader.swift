@@ -2,7 +2,9 @@ import EC2NetCore
 import EC2NetHTTP
 
 /// What the operations ask of IMDS: the document, and what is still missing from one
-/// ENI's record. `IMDSClient` is the real one; tests hand in a fake.
+/// ENI's record. `IMDSClient` (the own client) and `SystemdIMDSClient` (systemd's IMDS
+/// service) are the real ones, `FallbackReader` puts the first behind the second; tests
+/// hand in a fake.
 public protocol MetadataReader: AnyObject, Sendable {
     /// The whole metadata document (see `IMDSTree.readDocument`).
     func fetchDocument(previous: MetadataDocument?, only: MACAddress?, sourceLinks: [MACAddress: String]) throws(IOError)
