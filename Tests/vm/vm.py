@@ -208,12 +208,15 @@ class Instance:
 
     SPARE_PORTS = 2
 
-    def __init__(self, vpc, image, name, memory=768):
+    def __init__(self, vpc, image, name, memory=768, backing=None):
+        """backing: a qcow2 disk of an earlier instance of this image to start from (an
+        AMI made from it) instead of the image itself."""
         self.vpc, self.image, self.name, self.memory = vpc, image, name, memory
         self.work = os.path.join(vpc.work, name)
         os.makedirs(self.work, exist_ok=True)
         self.disk = os.path.join(self.work, "disk.qcow2")
-        run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", os.path.join(image, "root.img"), self.disk])
+        base = ["-F", "qcow2", "-b", backing] if backing else ["-F", "raw", "-b", os.path.join(image, "root.img")]
+        run(["qemu-img", "create", "-q", "-f", "qcow2"] + base + [self.disk])
         self.qemu = None
         self.qmp = None
         self.agent = Agent(os.path.join(self.work, "qga.sock"))
@@ -317,9 +320,10 @@ class Instance:
                 return line.split(": ")[1].split("@")[0]
         return None
 
-    def reboot(self):
+    def reboot(self, before_start=None):
         """`systemctl reboot` in the guest; QEMU exits at the reset (-no-reboot) and the
-        instance boots again on the same disk with the same NICs."""
+        instance boots again on the same disk with the same NICs. before_start() runs
+        between the two QEMU processes (a benchmark starts its clocks there)."""
         try:
             self.sh("systemctl reboot", check=False, timeout=10)
         except RuntimeError:
@@ -334,6 +338,8 @@ class Instance:
         self.vpc.pids.remove(self.qemu)
         self.qemu = None
         self.boots -= 1  # start() counts it
+        if before_start:
+            before_start()
         self.start(*self.last_start)
 
     @property

@@ -1,0 +1,94 @@
+"""The tools bench/booted compares, each installed on the cloud image the way it ships, and
+the one test-only line that makes every one of them treat QEMU's virtio NICs as EC2 NICs.
+
+A tool's periodic work is its refresh timer: for the steady-state row the bench shortens
+it with a drop-in (`short_timer`), counts the runs, and scales the cost per run to the runs
+an hour has at the tool's shipped interval (`runs_per_hour`)."""
+import os, subprocess, tempfile
+
+PEER_GIT = os.environ.get("AMAZON_EC2_NET_UTILS_GIT", "/var/tmp/ec2-netgen-bench/amazon-ec2-net-utils.git")
+PEER_TAG = "v2.7.4"
+PEER_CACHE = "/var/tmp/ec2-netgen-bench"
+
+# The one test-only line, the same for every tool: QEMU's virtio NICs get the driver name
+# EC2's NICs have in udev's ID_NET_DRIVER (what amazon-ec2-net-utils' udev rule and
+# .network files and cloud-init's hotplug rule match) and ec2-netgen's documented
+# EC2_NETGEN_NIC=1 (its rule matches the sysfs driver). Numbered after 50-udev-default
+# (which sets ID_NET_DRIVER) and 75/80 (interface naming, unchanged), before cloud-init's 90-.
+VIRTIO_AS_EC2 = ("printf '%s\\n' 'SUBSYSTEM==\"net\", ACTION!=\"remove\", DRIVERS==\"virtio_net\", "
+                 "ENV{ID_NET_DRIVER}=\"ena\", ENV{EC2_NETGEN_NIC}=\"1\"' > /etc/udev/rules.d/85-test-virtio-as-ec2.rules")
+# cloud-init's network rendering off, for the tools that configure the NICs themselves:
+# with it on, netplan's 10- files beat Debian's amazon-ec2-net-utils' 70- files and the
+# row would measure cloud-init. The file it rendered at the image's first boot goes too.
+NETWORK_OFF = ("printf 'network:\\n  config: disabled\\n' > /etc/cloud/cloud.cfg.d/99-bench-network-off.cfg && "
+               "rm -f /etc/netplan/50-cloud-init.yaml")
+PEER_DEPENDENCIES = "$(ls /opt/peer-debs/*.deb | grep -v /amazon-ec2-net-utils_)"
+
+
+class Tool:
+    def __init__(self, name, label, install, timer=None, short_timer=None, refresh_units=(),
+                 runs_per_hour=lambda enis: 0, routes_other_subnets=True, follows_imds=True):
+        self.name, self.label = name, label
+        # Shell, in the prepare boot, with /mnt/pkg mounted: the tool, then the test-only line.
+        self.install = "%s && %s" % (install, VIRTIO_AS_EC2)
+        self.timer = timer                # its refresh timer units (a glob), or None
+        self.short_timer = short_timer    # {unit file name: drop-in text} for the steady-state row
+        self.refresh_units = refresh_units  # journal unit names whose "Consumed" lines are its runs
+        self.runs_per_hour = runs_per_hour
+        # The floor routes nothing by source, and cloud-init reads IMDS only at boot and attach.
+        self.routes_other_subnets = routes_other_subnets
+        self.follows_imds = follows_imds
+
+
+TOOLS = [
+    Tool("ec2-netgen", "ec2-netgen (the tree's .deb)",
+         "apt-get install -y /mnt/pkg/ec2-netgen.deb",
+         timer="ec2-netgen-refresh.timer",
+         short_timer={"ec2-netgen-refresh.timer": "[Timer]\nOnUnitActiveSec=\nOnActiveSec=1s\nOnUnitActiveSec=5s\nRandomizedDelaySec=0\n"},
+         refresh_units=("ec2-netgen-refresh.service",),
+         # One timer for the instance: OnUnitActiveSec=60s.
+         runs_per_hour=lambda enis: 60),
+    Tool("peer-debian", "amazon-ec2-net-utils 2.4.1 (Debian 13, apt)",
+         NETWORK_OFF + " && apt-get install -y /opt/peer-debs/*.deb",
+         timer="refresh-policy-routes@*.timer",
+         short_timer={"refresh-policy-routes@.timer": "[Timer]\nOnUnitInactiveSec=\nOnActiveSec=1s\nOnUnitInactiveSec=5s\nRandomizedDelaySec=0\n"},
+         refresh_units=("refresh-policy-routes@",),
+         # One timer per ENI: OnUnitInactiveSec=60 (plus each run's own time, a few seconds).
+         runs_per_hour=lambda enis: 60 * enis),
+    Tool("peer-upstream", "amazon-ec2-net-utils 2.7.4 (upstream's .deb)",
+         NETWORK_OFF + " && apt-get install -y /mnt/pkg/peer-upstream.deb " + PEER_DEPENDENCIES,
+         timer="refresh-policy-routes@*.timer",
+         short_timer={"refresh-policy-routes@.timer": "[Timer]\nOnUnitInactiveSec=\nOnActiveSec=1s\nOnUnitInactiveSec=5s\nRandomizedDelaySec=0\n"},
+         refresh_units=("refresh-policy-routes@",),
+         runs_per_hour=lambda enis: 60 * enis),
+    Tool("cloud-init", "cloud-init 25.1 alone (the image as it ships)",
+         "true", follows_imds=False),
+    Tool("floor", "floor: networkd, a catch-all DHCP file",
+         NETWORK_OFF + " && printf '[Match]\\nType=ether\\n\\n[Network]\\nDHCP=yes\\n' > /etc/systemd/network/80-bench-floor.network",
+         routes_other_subnets=False, follows_imds=False),
+]
+
+
+def upstream_peer_deb():
+    """amazon-ec2-net-utils' latest release as its README installs it: `dpkg-buildpackage -b`
+    in its tagged source, the .deb cached outside git. The source is a clone of its public
+    repository (AMAZON_EC2_NET_UTILS_GIT); without one the bench stops here."""
+    target = os.path.join(PEER_CACHE, "amazon-ec2-net-utils_%s_all.deb" % PEER_TAG[1:])
+    if os.path.exists(target):
+        return target
+    if not os.path.isdir(PEER_GIT):
+        raise SystemExit("bench/booted: no clone of amazon-ec2-net-utils at %s (set AMAZON_EC2_NET_UTILS_GIT, "
+                         "or clone https://github.com/amazonlinux/amazon-ec2-net-utils there)" % PEER_GIT)
+    work = tempfile.mkdtemp(prefix="ec2-netgen-peer-")
+    try:
+        source = os.path.join(work, "src")
+        subprocess.run(["git", "clone", "-q", "-c", "advice.detachedHead=false", "--branch", PEER_TAG, PEER_GIT, source], check=True)
+        build = subprocess.run(["dpkg-buildpackage", "-uc", "-us", "-b"], cwd=source, capture_output=True, text=True)
+        if build.returncode != 0:
+            raise SystemExit("bench/booted: building amazon-ec2-net-utils %s failed:\n%s" % (PEER_TAG, (build.stdout + build.stderr)[-1500:]))
+        os.makedirs(PEER_CACHE, exist_ok=True)
+        subprocess.run(["cp", os.path.join(work, os.path.basename(target)), target + ".tmp"], check=True)
+        os.rename(target + ".tmp", target)
+    finally:
+        subprocess.run(["rm", "-rf", work])
+    return target
