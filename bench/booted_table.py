@@ -70,6 +70,10 @@ def render(results, tools, image, rounds, quick, parallel=1):
             text = cell(values, unit)
             # Addresses that never answered within the wait, in how many rounds.
             missing = [r.get(key + " unanswered") for r in mine if isinstance(key, str) and r.get(key + " unanswered")]
+            stopped = [r.get(key + " stopped answering") for r in mine if isinstance(key, str) and r.get(key + " stopped answering")]
+            if stopped:
+                gone = sorted(set(a.split("->")[-1] for m in stopped for a in m))
+                text += "; then %s stopped answering (%d of %d rounds)" % (", ".join(gone), len(stopped), len(mine))
             if missing:
                 never = sorted(set(a.split("->")[-1] for m in missing for a in m))
                 text = "never from %s (%d of %d rounds)%s" % (", ".join(never), len(missing), len(mine),

@@ -17,6 +17,14 @@ PEER_CACHE = "/var/tmp/ec2-netgen-bench"
 # (which sets ID_NET_DRIVER) and 75/80 (interface naming, unchanged), before cloud-init's 90-.
 VIRTIO_AS_EC2 = ("printf '%s\\n' 'SUBSYSTEM==\"net\", ACTION!=\"remove\", DRIVERS==\"virtio_net\", "
                  "ENV{ID_NET_DRIVER}=\"ena\", ENV{EC2_NETGEN_NIC}=\"1\"' > /etc/udev/rules.d/85-test-virtio-as-ec2.rules")
+# networkd matches a .network's Driver= against the driver ethtool reports, not udev's
+# ID_NET_DRIVER: amazon-ec2-net-utils' catch-all (80-ec2.network) and the per-interface
+# files it links to it (70-<iface>.network in Debian's package, 07-<iface>.network in
+# upstream's) get a drop-in adding virtio_net to their Driver= list; the guest's NICs are
+# enp1s0 up to enp10s0.
+PEER_NETWORK_MATCH = ("for f in 80-ec2 $(for i in $(seq 1 10); do echo 70-enp${i}s0 07-enp${i}s0; done); do "
+                      "mkdir -p /etc/systemd/network/$f.network.d && "
+                      "printf '[Match]\\nDriver=virtio_net\\n' > /etc/systemd/network/$f.network.d/50-test-virtio.conf; done")
 # cloud-init's network rendering off, for the tools that configure the NICs themselves:
 # with it on, netplan's 10- files beat Debian's amazon-ec2-net-utils' 70- files and the
 # row would measure cloud-init. The file it rendered at the image's first boot goes too.
@@ -33,7 +41,7 @@ class Tool:
         self.install = "%s && %s" % (install, VIRTIO_AS_EC2)
         self.timer = timer                # its refresh timer units (a glob), or None
         self.short_timer = short_timer    # {unit file name: drop-in text} for the steady-state row
-        self.refresh_units = refresh_units  # journal unit names whose "Consumed" lines are its runs
+        self.refresh_units = refresh_units  # its refresh service units (a template: its "name@.service")
         self.runs_per_hour = runs_per_hour
         # The floor routes nothing by source, and cloud-init reads IMDS only at boot and attach.
         self.routes_other_subnets = routes_other_subnets
@@ -49,17 +57,17 @@ TOOLS = [
          # One timer for the instance: OnUnitActiveSec=60s.
          runs_per_hour=lambda enis: 60),
     Tool("peer-debian", "amazon-ec2-net-utils 2.4.1 (Debian 13, apt)",
-         NETWORK_OFF + " && apt-get install -y /opt/peer-debs/*.deb",
+         NETWORK_OFF + " && apt-get install -y /opt/peer-debs/*.deb && " + PEER_NETWORK_MATCH,
          timer="refresh-policy-routes@*.timer",
          short_timer={"refresh-policy-routes@.timer": "[Timer]\nOnUnitInactiveSec=\nOnActiveSec=1s\nOnUnitInactiveSec=5s\nRandomizedDelaySec=0\n"},
-         refresh_units=("refresh-policy-routes@",),
+         refresh_units=("refresh-policy-routes@.service",),
          # One timer per ENI: OnUnitInactiveSec=60 (plus each run's own time, a few seconds).
          runs_per_hour=lambda enis: 60 * enis),
     Tool("peer-upstream", "amazon-ec2-net-utils 2.7.4 (upstream's .deb)",
          NETWORK_OFF + " && apt-get install -y /mnt/pkg/peer-upstream.deb " + PEER_DEPENDENCIES,
          timer="refresh-policy-routes@*.timer",
          short_timer={"refresh-policy-routes@.timer": "[Timer]\nOnUnitInactiveSec=\nOnActiveSec=1s\nOnUnitInactiveSec=5s\nRandomizedDelaySec=0\n"},
-         refresh_units=("refresh-policy-routes@",),
+         refresh_units=("refresh-policy-routes@.service",),
          runs_per_hour=lambda enis: 60 * enis),
     Tool("cloud-init", "cloud-init 25.1 alone (the image as it ships)",
          "true", follows_imds=False),
