@@ -48,6 +48,17 @@ class Tool:
         self.follows_imds = follows_imds
 
 
+def peer(name, label, packages):
+    """amazon-ec2-net-utils installed with apt from these packages: one refresh timer per ENI,
+    OnUnitInactiveSec=60 (plus each run's own time, a few seconds)."""
+    return Tool(name, label, NETWORK_OFF + " && apt-get install -y " + packages + " && " + PEER_NETWORK_MATCH,
+                timer="refresh-policy-routes@*.timer",
+                short_timer={"refresh-policy-routes@.timer":
+                             "[Timer]\nOnUnitInactiveSec=\nOnActiveSec=1s\nOnUnitInactiveSec=5s\nRandomizedDelaySec=0\n"},
+                refresh_units=("refresh-policy-routes@.service",),
+                runs_per_hour=lambda enis: 60 * enis)
+
+
 TOOLS = [
     Tool("ec2-netgen", "ec2-netgen (the tree's .deb)",
          "apt-get install -y /mnt/pkg/ec2-netgen.deb",
@@ -56,19 +67,8 @@ TOOLS = [
          refresh_units=("ec2-netgen-refresh.service",),
          # One timer for the instance: OnUnitActiveSec=60s.
          runs_per_hour=lambda enis: 60),
-    Tool("peer-debian", "amazon-ec2-net-utils 2.4.1 (Debian 13, apt)",
-         NETWORK_OFF + " && apt-get install -y /opt/peer-debs/*.deb && " + PEER_NETWORK_MATCH,
-         timer="refresh-policy-routes@*.timer",
-         short_timer={"refresh-policy-routes@.timer": "[Timer]\nOnUnitInactiveSec=\nOnActiveSec=1s\nOnUnitInactiveSec=5s\nRandomizedDelaySec=0\n"},
-         refresh_units=("refresh-policy-routes@.service",),
-         # One timer per ENI: OnUnitInactiveSec=60 (plus each run's own time, a few seconds).
-         runs_per_hour=lambda enis: 60 * enis),
-    Tool("peer-upstream", "amazon-ec2-net-utils 2.7.4 (upstream's .deb)",
-         NETWORK_OFF + " && apt-get install -y /mnt/pkg/peer-upstream.deb " + PEER_DEPENDENCIES,
-         timer="refresh-policy-routes@*.timer",
-         short_timer={"refresh-policy-routes@.timer": "[Timer]\nOnUnitInactiveSec=\nOnActiveSec=1s\nOnUnitInactiveSec=5s\nRandomizedDelaySec=0\n"},
-         refresh_units=("refresh-policy-routes@.service",),
-         runs_per_hour=lambda enis: 60 * enis),
+    peer("peer-debian", "amazon-ec2-net-utils 2.4.1 (Debian 13, apt)", "/opt/peer-debs/*.deb"),
+    peer("peer-upstream", "amazon-ec2-net-utils 2.7.4 (upstream's .deb)", "/mnt/pkg/peer-upstream.deb " + PEER_DEPENDENCIES),
     Tool("cloud-init", "cloud-init 25.1 alone (the image as it ships)",
          "true", follows_imds=False),
     Tool("floor", "floor: networkd, a catch-all DHCP file",
