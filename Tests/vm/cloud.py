@@ -436,7 +436,7 @@ class CloudSuite(Suite):
         foreign = self.foreign_addresses()
         clients = self.inst.out("pgrep -a dhcpcd; pgrep -a dhclient").strip()
         check("%s: no address networkd does not own (left by cloud-init's DHCP client), no such client running" % label,
-              foreign == [] and not clients, "%s; %s" % (foreign, clients))
+              foreign == [] and not clients, "%s; %s" % (foreign, clients), key="no-foreign-address")
         check("%s: cloud-init's network hotplug stays off" % label, self.hotplug_query() == "disabled")
         del out
 
