@@ -283,7 +283,8 @@ class Round:
                 break
             time.sleep(0.2)
         else:
-            raise RuntimeError("hot detach: still there after %d s: %s" % (WAIT_DETACH, left[-300:]))
+            # What the tool leaves behind is its result, as an address that never answers.
+            self.result["hot detach unanswered"] = ["left after %d s: %s" % (WAIT_DETACH, " ".join(left.split())[-200:])]
         vpc.unplug(eni)
         vpc.write_srcdst()
 

@@ -76,7 +76,7 @@ def render(results, tools, image, rounds, quick, parallel=1):
                 text += "; then %s stopped answering (%d of %d rounds)" % (", ".join(gone), len(stopped), len(mine))
             if missing:
                 never = sorted(set(a.split("->")[-1] for m in missing for a in m))
-                text = "never from %s (%d of %d rounds)%s" % (", ".join(never), len(missing), len(mine),
+                text = "never: %s (%d of %d rounds)%s" % (", ".join(never), len(missing), len(mine),
                                                               "; the rest " + text if values else "")
             cells.append(text)
             if values and not missing:
