@@ -147,12 +147,15 @@ class Round:
 
     # -- one round ---------------------------------------------------------------------
     def run(self):
+        started = time.time()
         try:
             self.life_cycle()
             if self.eight:
                 self.eight_enis()
         except Exception as error:  # the round reports what it could not measure
             self.result["errors"].append("%s: %s" % (type(error).__name__, error))
+        # What the round cost the machine, so a run's length can be planned.
+        self.result["round seconds"] = round(time.time() - started)
         return self.result
 
     def new_vpc(self, eni_list):
