@@ -28,6 +28,9 @@ def eight_enis():
 # CPU of every run, also of runs that have ended.
 BENCH_SLICE = "benchtool.slice"
 WAIT_BOOT, WAIT_ATTACH, WAIT_ADDRESS, WAIT_DETACH = 300, 240, 150, 120
+# At boot, an address still silent this long after the latest first reply of the others
+# never answers (a tool that routes it does so within seconds of the rest).
+BOOT_GRACE = 60
 
 
 class FirstReplies:
@@ -59,8 +62,17 @@ class FirstReplies:
                 proc.terminate()
                 break
 
-    def wait(self):
-        """{pair: time of its first reply, or None}, once every pair answered or its ping gave up."""
+    def wait(self, grace=None):
+        """{pair: time of its first reply, or None}, once every pair answered or its ping gave
+        up; with `grace`, also once that many seconds have passed since the latest first reply
+        (the pairs still silent then count as never answering)."""
+        while any(thread.is_alive() for thread in self.threads):
+            if grace is not None and self.first and time.time() - max(self.first.values()) > grace:
+                break
+            time.sleep(0.2)
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
         for thread in self.threads:
             thread.join()
         for proc in self.procs:
@@ -98,13 +110,18 @@ class Round:
 
     # -- the prepared disk -------------------------------------------------------------
     @staticmethod
-    def prepare(tool, image, debs):
+    def prepare(tool, image, debs, identities=None):
         """Boots the image once (cloud-init's first boot), installs the tool with its test-only
         lines, powers off: the qcow2 disk is the AMI every round starts from. Cached outside
-        git, keyed by the image, the tool's recipe and the packages it installs."""
+        git, keyed by the image, the tool's recipe and the packages it installs (a package's
+        bytes, or its `identities` entry: what it was built from, when its build is not
+        byte-for-byte repeatable)."""
         used = {name: path for name, path in debs.items() if "/mnt/pkg/" + name in tool.install}
         key = hashlib.sha256(("%s\n%s\n%s\n" % (os.path.realpath(image), tool.name, tool.install)).encode())
         for name in sorted(used):
+            if identities and name in identities:
+                key.update(identities[name].encode())
+                continue
             with open(used[name], "rb") as f:
                 key.update(hashlib.sha256(f.read()).digest())
         cache = os.path.join(os.environ.get("EC2_NETGEN_VM_CACHE", "/var/tmp/ec2-netgen-vm"), "booted")
@@ -169,6 +186,7 @@ class Round:
         pairs = self.pairs(eni_list)
         drops_by_eni = vpc.drops()
         drops = sum(drops_by_eni.values())
+        flows = vpc.dropped_flows()
         holder = {}
 
         def clocks():
@@ -178,7 +196,7 @@ class Round:
         else:
             clocks()
             inst.start(eni_list)
-        first = holder["probes"].wait()
+        first = holder["probes"].wait(grace=BOOT_GRACE)
         # An address that never answers is this tool's result, not a failure to measure it.
         late = [p for p, t in first.items() if t is None]
         answered = [t for t in first.values() if t is not None]
@@ -190,6 +208,8 @@ class Round:
         self.result[key + " drops"] = sum(vpc.drops().values()) - drops
         self.result[key + " drops per ENI"] = {
             n: d - drops_by_eni.get(n, 0) for n, d in vpc.drops().items() if d - drops_by_eni.get(n, 0)}
+        # Which replies left through the wrong ENI (a flow is listed once however often).
+        self.result[key + " dropped flows"] = vpc.flows_since(flows)
         # An address that answered once and then stopped (a reply routed out of the wrong ENI
         # once the other ENI came up) is a result too.
         still = [p for p in pairs if p not in late and vpc.ping(p[0], p[1], count=3, interval=0.2, wait=1)[1] != 3]
@@ -245,8 +265,11 @@ class Round:
         vpc.write_srcdst()
         vpc.publish(vpc.metadata(up + [eni]))
         probes = FirstReplies(vpc, [("r1", a) for a in eni.ipv4s], WAIT_ATTACH)
+        drops, flows = sum(vpc.drops().values()), vpc.dropped_flows()
         added = inst.hot_plug(eni)
         first = probes.wait()
+        self.result["hot attach drops"] = sum(vpc.drops().values()) - drops
+        self.result["hot attach dropped flows"] = vpc.flows_since(flows)
         for which, address in (("primary", eni.ipv4s[0]), ("secondary", eni.ipv4s[1])):
             if first[("r1", address)] is None:
                 self.result["hot attach %s unanswered" % which] = ["r1->%s" % address]

@@ -3,16 +3,19 @@ of the rounds with the spread; the last column ec2-netgen's median over the best
 tool's (the floor excluded: it does not route by source)."""
 import os, statistics, time
 
+from booted_run import BOOT_GRACE, WAIT_ADDRESS, WAIT_ATTACH, WAIT_DETACH
+
 # (row, result key, unit)
 ROWS = [
     ("first boot, 2 ENIs: QEMU start → every address answers", "first boot", "s"),
-    ("  source/destination drops across it", "first boot drops", ""),
+    ("  source/destination drops across that first boot", "first boot drops", ""),
     ("first boot, 8 ENIs: the same", "first boot 8", "s"),
-    ("  source/destination drops across it", "first boot 8 drops", ""),
+    ("  source/destination drops across that 8-ENI boot", "first boot 8 drops", ""),
     ("reboot (cache present): the same", "reboot", "s"),
-    ("  source/destination drops across it", "reboot drops", ""),
+    ("  source/destination drops across that reboot", "reboot drops", ""),
     ("hot attach: device_add → first reply, primary address", "hot attach primary", "s"),
     ("hot attach: device_add → first reply, secondary address", "hot attach secondary", "s"),
+    ("  source/destination drops until the attached ENI answered", "hot attach drops", ""),
     ("hot detach: device_del → its files, rules, routes gone", "hot detach", "s"),
     ("new secondary address in IMDS → it answers", "new secondary address", "s"),
     ("steady state, per hour: CPU s of its refresh runs", ("steady per hour", "cpu"), "s"),
@@ -22,8 +25,10 @@ ROWS = [
     ("steady state, per hour: journal lines", ("steady per hour", "journal lines"), ""),
     ("steady state, per hour: processes forked", ("steady per hour", "forks"), ""),
     ("boot cost: network-online.target reached (first boot, since kernel start)", "first boot network-online", "s"),
+    ("boot cost: the same, beyond the floor's median", ("beyond the floor", "first boot network-online"), "s"),
     ("boot cost: multi-user.target reached (first boot)", "first boot multi-user", "s"),
     ("boot cost: network-online.target reached (reboot)", "reboot network-online", "s"),
+    ("boot cost: the same, beyond the floor's median", ("beyond the floor", "reboot network-online"), "s"),
     ("boot cost: multi-user.target reached (reboot)", "reboot multi-user", "s"),
 ]
 
@@ -35,7 +40,48 @@ WHY_EMPTY = {
 }
 
 
-def value(result, key):
+# Why ec2-netgen is behind a peer (or short of its goal) on a row, and what would make it
+# ahead: printed under the table for each row where this run's figures say so. A row
+# that lands there without an entry is printed as unexplained.
+NOT_AHEAD = {
+    ("steady per hour", "imds requests"):
+        "each ec2-netgen refresh reads the instance id, the MAC list, each ENI's listing, each ENI's changing keys "
+        "(addresses, prefixes, Elastic IPs) and the VPC's CIDR blocks, with a session token fetched anew per run, once a "
+        "minute for the whole instance; amazon-ec2-net-utils' per-ENI refresh reads fewer keys per run. What would make "
+        "it ahead: keep the token across runs, skip the instance id within a boot (it cannot change), read the VPC's "
+        "blocks less often. A tenth of the peer's, the issue's goal, is not reachable by polling at the same freshness: "
+        "it takes an interval ten times as long, which makes the new-address row ten times slower",
+    "hot attach drops":
+        "the goal is 0: the catch-all gives the new ENI its DHCP address while ec2-netgen reads the ENI's record from "
+        "IMDS, and until its rules exist a reply from that address to the primary's subnet leaves through the primary. "
+        "What would make it 0: once ec2-netgen has applied, a catch-all that brings a new NIC up without an address (its "
+        "record read through the primary), so its first address arrives with its rules",
+    ("steady per hour", "imds packets"):
+        "the same reads as the IMDS-requests row, each a connection of its own (IMDS closes every connection)",
+    "new secondary address":
+        "timer-bound for every tool that follows IMDS (EC2 sends no event for a new secondary address): ec2-netgen's "
+        "timer fires 60 s after its last run plus up to 15 s of random spread (so a fleet does not poll IMDS in step), "
+        "amazon-ec2-net-utils' per-ENI timers 60 s after each run ends. What would make it ahead: a shorter interval, "
+        "paid for in IMDS requests (the row above)",
+    "first boot drops":
+        "the goal is 0: at a new instance's first boot (no cache) ec2-netgen's catch-all gives the second ENI its DHCP "
+        "address while ec2-netgen reads IMDS, and until that ENI's rules exist a reply from the address to the "
+        "primary's subnet leaves through the primary (the flows below say which). What would make it 0: no address on "
+        "a secondary NIC until its rules exist (a catch-all that brings up only the primary, whose IMDS reads can serve "
+        "every ENI; at first boot nothing tells the primary apart before IMDS, which is the open question)",
+    "reboot drops":
+        "the goal is 0: with the cache, every ENI's file is in place before networkd starts; a drop here means a "
+        "reply left before the ENI's table was complete (the flows below say which)",
+}
+
+
+def value(result, key, results=()):
+    """A result's figure for a row; ("beyond the floor", k): its k minus the floor's median k
+    in this run (None without a floor)."""
+    if isinstance(key, tuple) and key[0] == "beyond the floor":
+        floor = [r[key[1]] for r in results if r["tool"] == "floor" and r.get(key[1]) is not None]
+        mine = result.get(key[1])
+        return None if mine is None or not floor or result["tool"] == "floor" else mine - statistics.median(floor)
     if isinstance(key, tuple):
         return (result.get(key[0]) or {}).get(key[1])
     return result.get(key)
@@ -61,12 +107,13 @@ def render(results, tools, image, rounds, quick, parallel=1):
     names = [t.name for t in tools]
     header = "| row | " + " | ".join(t.label for t in tools) + " | ec2-netgen / best other |"
     lines = [header, "|---|" + "---:|" * (len(tools) + 1)]
+    behind = []
     for label, key, unit in ROWS:
         medians = {}
         cells = []
         for name in names:
             mine = [r for r in results if r["tool"] == name]
-            values = [v for v in (value(r, key) for r in mine) if v is not None]
+            values = [v for v in (value(r, key, results) for r in mine) if v is not None]
             text = cell(values, unit)
             # Addresses that never answered within the wait, in how many rounds.
             missing = [r.get(key + " unanswered") for r in mine if isinstance(key, str) and r.get(key + " unanswered")]
@@ -85,13 +132,23 @@ def render(results, tools, image, rounds, quick, parallel=1):
             continue
         others = [v for n, v in medians.items() if n not in ("ec2-netgen", "floor")]
         ratio = "—"
-        if "ec2-netgen" in medians and others and not label.startswith("  "):
+        # A difference from the floor has no meaningful ratio (either side can be near 0).
+        if "ec2-netgen" in medians and others and not label.startswith("  ") and not (isinstance(key, tuple) and key[0] == "beyond the floor"):
             best = min(others)
             ratio = "%.2f" % (medians["ec2-netgen"] / best) if best else ("0 / 0" if medians["ec2-netgen"] == 0 else "n/a (best is 0)")
         lines.append("| %s | %s | %s |" % (label, " | ".join(cells), ratio))
+        # Behind the best other tool, or (drops) short of 0; every row is lower-is-better.
+        ours = medians.get("ec2-netgen")
+        short = [r for r in results if r["tool"] == "ec2-netgen" and isinstance(key, str) and r.get(key + " unanswered")]
+        if "ec2-netgen" in names and (short or (ours is not None and others and ours > min(others))
+                                      or (key in ("first boot drops", "reboot drops", "hot attach drops") and ours)):
+            behind.append("- %s: %s." % (label.strip(), NOT_AHEAD.get(key, "**not explained yet**")))
     floor = [statistics.median([value(r, k) for r in results if r["tool"] == "floor" and value(r, k) is not None] or [0])
              for k in ("first boot network-online", "reboot network-online")]
     versions = open(os.path.join(image, "versions")).read().strip().replace("\n", ", ")
+    # A run resumed with --resume spans the days its rounds were measured on.
+    days = sorted(set(r["date"] for r in results if r.get("date"))) or [time.strftime("%Y-%m-%d")]
+    dates = [days[0]] if len(days) == 1 else [days[0], days[-1]]
     errors = ["%s round %d: %s" % (r["tool"], r["round"], "; ".join(r["errors"])) for r in results if r.get("errors")]
     text = [
         "## Side by side on a booted Debian 13 cloud instance", "",
@@ -100,8 +157,9 @@ def render(results, tools, image, rounds, quick, parallel=1):
         "round boots a new instance (a new instance-id: cloud-init's first boot) from a disk on which the tool was "
         "installed in an earlier boot, as an AMI would be made. Cells: median (min–max) of the rounds; times under TCG, "
         "unscaled. The floor's network-online.target came at %.1f s (first boot) and %.1f s (reboot): what a tool adds "
-        "is its figure minus these." % (" --quick" if quick else "", time.strftime("%Y-%m-%d"), rounds, "" if rounds == 1 else "s",
-                                        "one guest at a time" if parallel == 1 else "%d guests at a time (figures indicative only)" % parallel,
+        "is its figure minus these." % ((" --quick" if quick else "") + ("" if parallel == (2 if quick else 1) else " --parallel %d" % parallel)
+                                        + ("" if quick or rounds == 5 else " --rounds %d" % rounds), " to ".join(dates), rounds, "" if rounds == 1 else "s",
+                                        "one guest at a time" if parallel == 1 else "%d guests at a time, sharing the cores" % parallel,
                                         versions, floor[0], floor[1]),
         "",
         "How each is installed: ec2-netgen with `apt-get install ./ec2-netgen_*.deb` (its cloud.cfg.d file leaves cloud-init "
@@ -119,13 +177,33 @@ def render(results, tools, image, rounds, quick, parallel=1):
         "stopped, then %d s with its refresh timer at 5 s: per refresh run, its CPU (its refresh service in a "
         "slice of its own: the slice's cgroup), every service's CPU, the IMDS requests and packets, journal lines and processes forked beyond the stopped window, times the runs "
         "an hour has at the shipped interval (ec2-netgen: one timer, 60 s; amazon-ec2-net-utils: one per ENI, 60 s "
-        "after each run ends; 2 ENIs); boot cost, systemd's own timestamps of the targets." % ((30, 30) if quick else (60, 60)),
+        "after each run ends; 2 ENIs); boot cost, systemd's own timestamps of the targets. \"never\": at boot, no reply "
+        "%d s after the latest first reply of the other addresses; after an attach or a new address, none within %d s "
+        "or %d s; a detach whose leftovers are still there after %d s is listed with them."
+        % (((30, 30) if quick else (60, 60)) + (BOOT_GRACE, WAIT_ATTACH, WAIT_ADDRESS, WAIT_DETACH)),
         "",
         "\n".join(lines), "",
     ]
     for name in names:
         if name in WHY_EMPTY:
             text.append("- %s: %s." % (name, WHY_EMPTY[name]))
+    # Which replies the source/destination check dropped: the flows, per tool and ENI port.
+    dropped = []
+    for name in names:
+        for key in ("first boot", "first boot 8", "reboot", "hot attach"):
+            seen = {}
+            for r in results:
+                if r["tool"] == name:
+                    for eni, flows in (r.get(key + " dropped flows") or {}).items():
+                        seen.setdefault(eni, set()).update(flows)
+            for eni, flows in sorted(seen.items()):
+                shown = sorted(flows)
+                dropped.append("- %s, %s, %s's port: %s%s" % (name, key, eni, ", ".join(shown[:6]),
+                                                               " and %d more" % (len(shown) - 6) if len(shown) > 6 else ""))
+    if dropped:
+        text += ["", "Flows (source → destination) the source/destination check dropped, over the rounds:", ""] + dropped
+    if behind:
+        text += ["", "Where ec2-netgen is not ahead (or short of its goal) in this run, why, and what would make it so:", ""] + behind
     if errors:
         text += ["", "Not measured in this run:", ""] + ["- " + e for e in errors]
     return "\n".join(text) + "\n"
