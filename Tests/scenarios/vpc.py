@@ -238,12 +238,16 @@ class VPC:
         for eni in self.enis.values():
             v4 = ["0.0.0.0"] + eni.ipv4s + eni.ipv4_prefixes
             v6 = ["::", "fe80::/10"] + eni.ipv6s
-            rules.append("    iifname \"%s\" ether type ip ip saddr != { %s } counter name \"drop_%s\" drop"
-                         % (eni.port, ", ".join(v4), eni.name))
-            rules.append("    iifname \"%s\" ether type ip6 ip6 saddr != { %s } counter name \"drop_%s\" drop"
-                         % (eni.port, ", ".join(v6), eni.name))
+            # Each dropped flow (source . destination) is remembered too, so a check can say
+            # which reply left through the wrong ENI.
+            rules.append("    iifname \"%s\" ether type ip ip saddr != { %s } add @flows4_%s { ip saddr . ip daddr } "
+                         "counter name \"drop_%s\" drop" % (eni.port, ", ".join(v4), eni.name, eni.name))
+            rules.append("    iifname \"%s\" ether type ip6 ip6 saddr != { %s } add @flows6_%s { ip6 saddr . ip6 daddr } "
+                         "counter name \"drop_%s\" drop" % (eni.port, ", ".join(v6), eni.name, eni.name))
         rules += ["  }"]
         for eni in self.enis.values():
+            rules.append("  set flows4_%s { type ipv4_addr . ipv4_addr; flags dynamic; size 1024; }" % eni.name)
+            rules.append("  set flows6_%s { type ipv6_addr . ipv6_addr; flags dynamic; size 1024; }" % eni.name)
             rules.append("  counter drop_%s { }" % eni.name)
             rules.append("  counter imds_%s { }" % eni.name)
             rules.append("  counter policed_%s { }" % eni.name)
@@ -253,6 +257,7 @@ class VPC:
         self.drop_base = getattr(self, "drop_base", {})
         for name, value in self.read_counters().items():
             self.drop_base[name] = self.drop_base.get(name, 0) + value
+        self.flow_base = self.dropped_flows()
         with open(path, "w") as f:
             f.write("\n".join(rules) + "\n")
         self.sh("vpc", "nft -f %s" % path)
@@ -279,6 +284,29 @@ class VPC:
     def drops(self):
         """Packets the source/destination check dropped, per ENI, since setup."""
         return self.counters("drop")
+
+    def dropped_flows(self):
+        """The flows the source/destination check dropped since setup: ENI name -> set of
+        "source->destination"."""
+        flows = {name: set(seen) for name, seen in getattr(self, "flow_base", {}).items()}
+        result = self.sh("vpc", "nft -j list sets table bridge ec2srcdst", check=False)
+        if result.returncode != 0:
+            return flows
+        for item in json.loads(result.stdout).get("nftables", []):
+            found = item.get("set")
+            if not found or not found.get("name", "").startswith("flows"):
+                continue
+            eni = found["name"].split("_", 1)[1]
+            for element in found.get("elem", []):
+                pair = element.get("elem", {}).get("val", element) if isinstance(element, dict) else element
+                if isinstance(pair, dict) and "concat" in pair:
+                    flows.setdefault(eni, set()).add("%s->%s" % tuple(pair["concat"]))
+        return flows
+
+    def flows_since(self, before):
+        """The dropped flows not in `before` (an earlier dropped_flows()): ENI -> sorted list."""
+        now = self.dropped_flows()
+        return {eni: sorted(seen - before.get(eni, set())) for eni, seen in now.items() if seen - before.get(eni, set())}
 
     def imds_traffic(self):
         """(packets sent to IMDS, packets the policer dropped), summed over the ENIs."""

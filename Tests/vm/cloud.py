@@ -410,6 +410,7 @@ class CloudSuite(Suite):
         self.vpc.instance_id = "i-0fedcba9876543210"
         self.vpc.publish(self.vpc.metadata())
         drops_before = sum(self.vpc.drops().values())
+        flows_before = self.vpc.dropped_flows()
         self.inst.reboot()
         t0 = self.inst.started_at
         try:
@@ -427,7 +428,7 @@ class CloudSuite(Suite):
         bad = self.replies(self.every_address([PRIMARY, SECOND]))
         drops = sum(self.vpc.drops().values()) - drops_before
         check("%s: every address answers, no reply dropped by the source/destination check across the boot" % label,
-              not bad and drops == 0, "%s; %d dropped" % (bad, drops))
+              not bad and drops == 0, "%s; %d dropped %s" % (bad, drops, self.vpc.flows_since(flows_before)))
         left = self.foreign_routing()
         check("%s: no rule below ec2-netgen's bands, no cloud-init table" % label, not left, "; ".join(left))
         # Every global address is networkd's (static from a file, or its own DHCP lease),

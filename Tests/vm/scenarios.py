@@ -266,11 +266,13 @@ class Suite:
               all(u.get("ActiveState") == "active" for u in units) and journal.count("configured: table") >= 2,
               "%s / %s" % (units, journal[-300:]))
         drops_before = sum(self.vpc.drops().values())
+        flows_before = self.vpc.dropped_flows()
         bad = self.replies([("r2", a) for a in PRIMARY.ipv4s] + [("r1", a) for a in SECOND.ipv4s] +
                            [("inet", a) for a in PRIMARY.ipv4s + SECOND.ipv4s])
         drops = sum(self.vpc.drops().values()) - drops_before
         check("%s: first boot: replies from every address of both ENIs reach other subnets and the internet, no VPC drop"
-              % self.label, not bad and drops == 0, "%s, %d dropped by the source/destination check" % (bad, drops))
+              % self.label, not bad and drops == 0, "%s, %d dropped by the source/destination check %s"
+              % (bad, drops, self.vpc.flows_since(flows_before)))
         problems = [p for p in (self.link_file_applied(e) for e in (PRIMARY, SECOND)) if p]
         check("%s: first boot: every ENI has ec2-netgen's .link applied (ID_NET_LINK_FILE, altnames)" % self.label,
               not problems, "; ".join(problems))
@@ -386,7 +388,10 @@ class Suite:
     def reboot_without_imds(self):
         label = "%s: reboot with IMDS unreachable" % self.label
         self.block_imds(True)
-        drops_before = self.vpc.drops().get(SECOND.name, 0)
+        # Every ENI's port: a reply from the second ENI's address that leaves through the
+        # primary is dropped there.
+        drops_before = sum(self.vpc.drops().values())
+        flows_before = self.vpc.dropped_flows()
         pinger = subprocess.Popen(["ip", "netns", "exec", self.vpc.ns("r1"), "ping", "-n", "-q", "-i", "0.2", "-w", "90", SECOND.ipv4s[1]],
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.vpc.pids.append(pinger)
@@ -440,9 +445,9 @@ class Suite:
             self.block_imds(False)
         out = pinger.communicate(timeout=120)[0]
         self.vpc.pids.remove(pinger)
-        drops = self.vpc.drops().get(SECOND.name, 0) - drops_before
+        drops = sum(self.vpc.drops().values()) - drops_before
         check("%s: a host pinging the secondary ENI across the boot never sees a reply dropped by the source/destination check"
-              % label, drops == 0, "%d dropped; %s" % (drops, out.strip()[-160:]))
+              % label, drops == 0, "%d dropped %s; %s" % (drops, self.vpc.flows_since(flows_before), out.strip()[-160:]))
 
     def units_end_clean(self):
         label = "%s: units" % self.label
