@@ -84,16 +84,23 @@ private func planInterface(_ interface: NetworkInterface, device: Int, isPrimary
 
     var routes: [Route] = []
     if dhcp4 {
+        // The table's routes go through the subnet's VPC router as a static address, not
+        // the lease's (`_dhcp4`): a `_dhcp4` route exists only once networkd's DHCP client
+        // holds a lease, and until then the ENI's static secondary addresses (already up)
+        // answered other subnets through the main table, out of the primary, which the
+        // source/destination check drops: at every boot, measured (docs/decisions.md).
+        var gateway = Route.Gateway.dhcp4
         if let subnet = interface.subnetIPv4CIDR {
             routes.append(Route(destination: subnet, family: .ipv4, gateway: .onLink, table: table))
+            if let router = subnet.vpcRouter { gateway = .vpcRouter(router) }
         }
         for block in interface.vpcIPv4CIDRs {
-            routes.append(Route(destination: block, family: .ipv4, gateway: .dhcp4, table: table))
+            routes.append(Route(destination: block, family: .ipv4, gateway: gateway, table: table))
         }
         // Without a main-table default the lease's own default route lands in `table`
         // (DHCPv4 RouteTable=), so a second one here would be a duplicate.
         if settings.mainTableDefaultRoute {
-            routes.append(Route(destination: nil, family: .ipv4, gateway: .dhcp4, table: table))
+            routes.append(Route(destination: nil, family: .ipv4, gateway: gateway, table: table))
         }
     }
     if ipv6 {

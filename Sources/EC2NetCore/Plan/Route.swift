@@ -10,6 +10,10 @@ public struct Route: Equatable, Sendable {
         case ipv6RA
         /// A router's link-local address, learned from its RAs (PlanOptions.ipv6Routers).
         case router(IPv6Address)
+        /// The VPC router of an IPv4 subnet: the subnet's network address + 1, which EC2
+        /// reserves for it in every subnet. Static and on-link (`GatewayOnLink=yes`), so
+        /// the route is in place as soon as the file applies, without waiting for a lease.
+        case vpcRouter(IPv4Address)
 
         /// As `Gateway=` says it, and as `plan --json` shows it.
         public var text: String {
@@ -18,6 +22,7 @@ public struct Route: Equatable, Sendable {
             case .dhcp4: return "_dhcp4"
             case .ipv6RA: return "_ipv6ra"
             case .router(let address): return address.description
+            case .vpcRouter(let address): return address.description
             }
         }
     }

@@ -203,6 +203,9 @@ func routeSection(_ file: inout INIWriter, _ route: Route) {
     case .onLink where route.family == .ipv4: file.entry("Scope", literal: "link")
     case .onLink: break
     case .dhcp4, .ipv6RA, .router: file.entry("Gateway", route.gateway.text)
+    case .vpcRouter:
+        file.entry("Gateway", route.gateway.text)
+        file.entry("GatewayOnLink", literal: "yes")
     }
     file.entry("Table", route.table)
     if let metric = route.metric { file.entry("Metric", metric) }

@@ -49,6 +49,13 @@ public struct IPPrefix: Hashable, Comparable, Sendable, CustomStringConvertible 
         contains(other.address) || other.contains(address)
     }
 
+    /// The VPC router's address in an IPv4 subnet: the network address + 1, which EC2
+    /// reserves for it in every subnet; nil for IPv6 and for prefixes too small to hold it.
+    public var vpcRouter: IPv4Address? {
+        guard case .v4(let network) = address, length <= 30 else { return nil }
+        return IPv4Address(network.value + 1)
+    }
+
     /// Every address of an IPv4 prefix, in order; empty for IPv6 or prefixes wider than
     /// /24 (assigning more than 256 addresses from a prefix is never what is meant).
     public var ipv4Hosts: [IPv4Address] {
