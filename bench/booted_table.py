@@ -201,7 +201,9 @@ def render(results, tools, image, rounds, quick, parallel=1):
                 dropped.append("- %s, %s, %s's port: %s%s" % (name, key, eni, ", ".join(shown[:6]),
                                                                " and %d more" % (len(shown) - 6) if len(shown) > 6 else ""))
     if dropped:
-        text += ["", "Flows (source → destination) the source/destination check dropped, over the rounds:", ""] + dropped
+        text += ["", "Flows (source → destination) the source/destination check dropped, over the rounds, each under the "
+                 "window of its round it was first dropped in (a flow dropped again later, e.g. at the reboot as at the "
+                 "first boot, is not listed again; the drop counts above count every packet):", ""] + dropped
     if behind:
         text += ["", "Where ec2-netgen is not ahead (or short of its goal) in this run, why, and what would make it so:", ""] + behind
     if errors:
