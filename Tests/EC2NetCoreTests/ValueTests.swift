@@ -79,6 +79,13 @@ struct ValueTests {
         #expect(try #require(IPPrefix("2600::/64")).ipv4Hosts.isEmpty)
     }
 
+    @Test("the VPC router of a subnet is its network address + 1; none for IPv6 or a subnet too small for it",
+          arguments: [("10.0.2.0/24", "10.0.2.1"), ("172.31.16.0/20", "172.31.16.1"), ("10.0.0.0/30", "10.0.0.1"),
+                      ("10.0.0.0/31", nil), ("10.0.0.4/32", nil), ("2600:1f14::/64", nil)] as [(String, String?)])
+    func vpcRouter(_ subnet: String, _ router: String?) throws {
+        #expect(try #require(IPPrefix(subnet)).vpcRouter?.description == router)
+    }
+
     @Test("routing numbers (docs/design.md: routing numbers)", arguments: [
         (0, 0, 10000, 512, 10000, 21000),
         (0, 1, 10001, 513, 10001, 21001),
