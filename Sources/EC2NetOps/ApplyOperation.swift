@@ -178,14 +178,15 @@ func commit(_ plan: Plan, metadata: ReadMetadata, request: ApplyRequest,
 /// hand-over of an IPv6-only ENI.
 func notify(_ report: inout ApplyReport, request: ApplyRequest, effects: SystemEffects) throws {
     journal(report.sync, plan: report.plan, log: effects.log)
+    let handover = report.sync.changed && effects.networkd != nil
+        ? handoverLinks(report.plan, sync: report.sync, links: request.links, kernel: effects.kernel) : []
     report.reload = try reloadIfChanged(report.sync, effects: effects)
     if let trigger = effects.trigger {
         report.warnings += retrigger(report.sync, plan: report.plan, trigger: trigger, sendEvents: request.retriggerLinks)
     }
     if report.reload == .reloaded, let networkd = effects.networkd, let kernel = effects.kernel {
-        report.warnings += confirmDHCPv6Handover(report.plan, sync: report.sync, links: request.links, networkd: networkd,
-                                                 kernel: kernel, clock: effects.clock, limit: request.handoverLimit,
-                                                 settle: request.handoverSettle)
+        report.warnings += confirmDHCPv6Handover(handover, networkd: networkd, kernel: kernel, clock: effects.clock,
+                                                 limit: request.handoverLimit, settle: request.handoverSettle)
     }
 }
 

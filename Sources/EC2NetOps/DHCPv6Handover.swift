@@ -18,14 +18,17 @@ import Glibc
 /// the address this way (docs/decisions.md, "systemd versions").
 ///
 /// Only links whose `.network` this apply created and whose ENI has DHCPv6 are watched,
-/// and only while the reload was answered: everything else returns at once. A link counts
+/// and only while the reload was answered: everything else returns at once. A declared
+/// address already on the link before the reload (the catch-all's lease put it there)
+/// counts as seen: networkd can remove it before the first look after the reload, and the
+/// link must not then pass for one whose address is still on its way. A link counts
 /// as handed over once networkd calls it configured and every declared IPv6 address has
 /// been on it for `settle`. Returns what the operator should know: a repair, or addresses
 /// still missing at `limit` (never an error: the files are right, the unattended paths go
 /// on).
-func confirmDHCPv6Handover(_ plan: Plan, sync: SyncReport, links: [Link], networkd: NetworkdService,
-                           kernel: KernelState, clock: WaitClock, limit: Duration, settle: Duration) -> [String] {
-    var watched = handoverLinks(plan, sync: sync, links: links)
+func confirmDHCPv6Handover(_ links: [HandoverLink], networkd: NetworkdService, kernel: KernelState, clock: WaitClock,
+                           limit: Duration, settle: Duration) -> [String] {
+    var watched = links
     guard !watched.isEmpty else { return [] }
     var warnings: [String] = []
     let deadline = clock.now() + limit
@@ -57,15 +60,22 @@ func confirmDHCPv6Handover(_ plan: Plan, sync: SyncReport, links: [Link], networ
     }
 }
 
-/// The links to watch: those whose `.network` this apply created and whose ENI has
-/// DHCPv6 and declared IPv6 addresses.
-func handoverLinks(_ plan: Plan, sync: SyncReport, links: [Link]) -> [HandoverLink] {
+/// The links to watch, read before the reload: those whose `.network` this apply created
+/// and whose ENI has DHCPv6 and declared IPv6 addresses, each with the declared addresses
+/// already on it. Without the kernel's addresses (none to read, or the read failed) none
+/// count as seen yet.
+func handoverLinks(_ plan: Plan, sync: SyncReport, links: [Link], kernel: KernelState?) -> [HandoverLink] {
     let created = Set(sync.created)
     var watched: [HandoverLink] = []
     for interface in plan.interfaces where interface.dhcp6 && created.contains(Artifact.networkFileName(for: interface.mac)) {
         guard let name = interface.linkName, let link = links.first(where: { $0.name == name }) else { continue }
         let declared = Set(interface.addresses.map(\.address).filter { $0.family == .ipv6 })
         if !declared.isEmpty { watched.append(HandoverLink(name: name, index: link.index, declared: declared)) }
+    }
+    guard !watched.isEmpty, let present = try? kernel?.addresses() else { return watched }
+    for index in watched.indices {
+        let onLink = present.filter { $0.interfaceIndex == watched[index].index }.map(\.address)
+        watched[index].seen = watched[index].declared.intersection(onLink)
     }
     return watched
 }
@@ -92,7 +102,7 @@ struct HandoverLink {
     /// When every declared address was last seen arriving while networkd called the link
     /// configured; nil while one is missing.
     var presentSince: Duration?
-    /// Declared addresses seen on the link since the reload.
+    /// Declared addresses seen on the link, from just before the reload on.
     var seen: Set<IPAddress> = []
     /// When an address seen before went missing while the link was configuring.
     var goneSince: Duration?

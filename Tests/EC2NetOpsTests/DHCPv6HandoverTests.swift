@@ -64,7 +64,29 @@ struct DHCPv6HandoverTests {
         let kept = Self.ens6("2600:1f14:abc:d02::21"), dropped = Self.ens6("2600:1f14:abc:d02::20")
         let networkd = RecordingNetworkd(), kernel = AddressKernel([kept, dropped])
         networkd.states[3] = "configuring"
-        kernel.onDump = { dump in if dump == 2 { kernel.addressList = [kept] } }
+        // Dump 1 is the look before the reload, dump 2 the first after it.
+        kernel.onDump = { dump in if dump == 3 { kernel.addressList = [kept] } }
+        networkd.onReconfigure = { _ in
+            kernel.addressList = [kept, dropped]
+            networkd.states[3] = "configured"
+        }
+        let report = try apply(Self.ipv6OnlyRequest(root: root), effects: SystemEffects(networkd: networkd, kernel: kernel, clock: TestClock()))
+        #expect(networkd.reconfigured == [3])
+        #expect(report.warnings == ["networkd dropped 2600:1f14:abc:d02::20 from ens6 while taking the link over from the DHCP catch-all "
+            + "(networkd 257 and 262 file it under the old DHCPv6 lease); asked it to reconfigure ens6"])
+    }
+
+    @Test("networkd 262 removes the catch-all's address before apply first looks after the reload: still a drop, repaired once")
+    func handoverDroppedBeforeFirstLook() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let kept = Self.ens6("2600:1f14:abc:d02::21"), dropped = Self.ens6("2600:1f14:abc:d02::20")
+        // The catch-all's DHCPv6 lease put ::20 on the link; the reload's reconfigure takes it away.
+        let networkd = RecordingNetworkd(), kernel = AddressKernel([dropped])
+        networkd.onReload = {
+            kernel.addressList = [kept]
+            networkd.states[3] = "configuring"
+        }
         networkd.onReconfigure = { _ in
             kernel.addressList = [kept, dropped]
             networkd.states[3] = "configured"

@@ -13,8 +13,11 @@ public final class RecordingNetworkd: NetworkdService {
     public var reconfigured: [Int] = []
     /// Runs on each reconfigure (a fake kernel puts addresses back).
     public var onReconfigure: (Int) -> Void = { _ in }
+    /// Runs on each reload, before it returns (networkd reconfigures links meanwhile).
+    public var onReload: () -> Void = {}
     public func reload() throws(IOError) -> ReloadOutcome {
         reloads += 1
+        onReload()
         return running ? .reloaded : .notRunning
     }
     public func isRunning() -> Bool { running }

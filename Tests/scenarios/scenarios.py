@@ -452,16 +452,20 @@ def wait_ipv6_configured(vpc, eni, seconds=20):
     """Until an ENI without IPv4 has its static IPv6 addresses, rules, table default
     route and the DNS server DHCPv6 gives."""
     table = 10000 + eni.device
-    for address in eni.ipv6s:
-        vpc.wait_for(lambda: vpc.has_address(eni.name, address), seconds, "%s on %s" % (address, eni.name))
-        vpc.wait_for(lambda: ("from %s lookup %d" % (address, table)) in vpc.rules("-6"), seconds, "rules for %s" % address)
-    vpc.wait_for(lambda: has_ra_default(vpc, table), seconds,
-                 "IPv6 default route in table %d" % table)
     try:
+        for address in eni.ipv6s:
+            vpc.wait_for(lambda: vpc.has_address(eni.name, address), seconds, "%s on %s" % (address, eni.name))
+            vpc.wait_for(lambda: ("from %s lookup %d" % (address, table)) in vpc.rules("-6"), seconds, "rules for %s" % address)
+        vpc.wait_for(lambda: has_ra_default(vpc, table), seconds,
+                     "IPv6 default route in table %d" % table)
         vpc.wait_for(lambda: DNS_V6 in vpc.link_dns(eni.name), seconds, "the DNS server from DHCPv6 on %s" % eni.name)
     except RuntimeError as error:
         status = vpc.inst("networkctl status --no-pager -n 0 %s" % eni.name, check=False).stdout
-        raise AssertionError("%s; networkctl status:\n%s" % (error, status))
+        # networkd's own account of the link's addresses (it logs at debug level here).
+        log = [line for line in vpc.networkd_log().splitlines()
+               if line.split(" UTC ", 1)[-1].startswith(eni.name + ":") and ("address" in line or "onfigur" in line)]
+        raise AssertionError("%s; networkctl status:\n%s\nnetworkd's last lines on %s:\n%s"
+                             % (error, status, eni.name, "\n".join(log[-25:])))
 
 
 def check_ipv6_refresh(vpc, eni, added):

@@ -573,11 +573,18 @@ class VPC:
         return self.inst("ip %s rule show" % family).stdout
 
     def ping(self, role, target, count=3, interval=0.2, wait=1, source=None):
-        """(sent, received) of a ping from a namespace (role "inst" pings from the instance)."""
-        command = "ping -n -q -c %d -i %s -W %d %s %s" % (count, interval, wait, "-I " + source if source else "", target)
+        """(count, replies to them) of `count` echo requests `interval` apart from a namespace
+        (role "inst" pings from the instance), each given at least `wait` seconds to be
+        answered. iputils' ping alone stops two round trips after its last request once any
+        reply has come, so a last reply 0.2 s late counted as lost: with more than one
+        request it goes on sending for `wait` seconds after the counted ones here, and only
+        their replies count (one request alone is waited for `wait` seconds, and answered
+        at once)."""
+        extra = int(-(-wait // interval)) if count > 1 else 0
+        command = "ping -n -c %d -i %s -W %d %s %s" % (count + extra, interval, wait, "-I " + source if source else "", target)
         result = self.inst(command, check=False) if role == "inst" else self.sh(role, command, check=False)
-        match = re.search(r"(\d+) packets transmitted, (\d+) received", result.stdout)
-        return (int(match.group(1)), int(match.group(2))) if match else (count, 0)
+        answered = {int(seq) for seq in re.findall(r"^\d+ bytes from .*?icmp_seq=(\d+) ", result.stdout, re.M)}
+        return count, len(answered & set(range(1, count + 1)))
 
     def reachable(self, role, target, seconds=10):
         """True once a ping from role to target gets a reply, within seconds."""
