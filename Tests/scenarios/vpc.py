@@ -576,15 +576,30 @@ class VPC:
         """(count, replies to them) of `count` echo requests `interval` apart from a namespace
         (role "inst" pings from the instance), each given at least `wait` seconds to be
         answered. iputils' ping alone stops two round trips after its last request once any
-        reply has come, so a last reply 0.2 s late counted as lost: with more than one
-        request it goes on sending for `wait` seconds after the counted ones here, and only
-        their replies count (one request alone is waited for `wait` seconds, and answered
-        at once)."""
+        reply has come, so a last reply 0.2 s late counted as lost: here it goes on sending
+        for `wait` seconds after the counted requests, only their replies count, and it is
+        stopped as soon as all of them are in."""
         extra = int(-(-wait // interval)) if count > 1 else 0
-        command = "ping -n -c %d -i %s -W %d %s %s" % (count + extra, interval, wait, "-I " + source if source else "", target)
-        result = self.inst(command, check=False) if role == "inst" else self.sh(role, command, check=False)
-        answered = {int(seq) for seq in re.findall(r"^\d+ bytes from .*?icmp_seq=(\d+) ", result.stdout, re.M)}
-        return count, len(answered & set(range(1, count + 1)))
+        argv = ["ping", "-n", "-c", str(count + extra), "-i", str(interval), "-W", str(int(wait))] + \
+            (["-I", source] if source else []) + [target]
+        prefix = ["nsenter", "-t", str(self.holder_pid), "-m", "-n"] if role == "inst" else ["ip", "netns", "exec", self.ns(role)]
+        self.log.write("[%s] %s\n" % (role, " ".join(argv)))
+        self.log.flush()
+        wanted, answered = set(range(1, count + 1)), set()
+        proc = subprocess.Popen(prefix + argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            for line in proc.stdout:
+                reply = re.match(r"\d+ bytes from .*?icmp_seq=(\d+) ", line)
+                if reply:
+                    answered.add(int(reply.group(1)))
+                if wanted <= answered:
+                    break
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            proc.stdout.close()
+        return count, len(answered & wanted)
 
     def reachable(self, role, target, seconds=10):
         """True once a ping from role to target gets a reply, within seconds."""
