@@ -226,6 +226,9 @@ class Round:
             raise RuntimeError("%s: no target timestamps: %r" % (key, out))
         self.result[key + " network-online"] = round(stamps[0] / 1e6, 2)
         self.result[key + " multi-user"] = round(stamps[1] / 1e6, 2)
+        # What network-online.target waited for: the units on its critical chain.
+        chain = inst.out("systemd-analyze critical-chain --no-pager network-online.target 2>&1 | tail -n +3")
+        self.result[key + " critical chain"] = [line.strip().lstrip("└─").strip() for line in chain.splitlines() if line.strip()]
 
     def life_cycle(self):
         primary, second, third = enis()

@@ -204,6 +204,19 @@ def render(results, tools, image, rounds, quick, parallel=1):
         text += ["", "Flows (source → destination) the source/destination check dropped, over the rounds, each under the "
                  "window of its round it was first dropped in (a flow dropped again later, e.g. at the reboot as at the "
                  "first boot, is not listed again; the drop counts above count every packet):", ""] + dropped
+    chains = []
+    for name in names:
+        for key in ("first boot", "reboot"):
+            mine = [r for r in results if r["tool"] == name and r.get(key + " critical chain") and r.get(key + " network-online")]
+            if not mine:
+                continue
+            # The round whose network-online.target came closest to the tool's median.
+            middle = statistics.median(r[key + " network-online"] for r in mine)
+            chosen = min(mine, key=lambda r: abs(r[key + " network-online"] - middle))
+            chains.append("- %s, %s (round %s): %s" % (name, key, chosen.get("round", "?"), " ← ".join(chosen[key + " critical chain"])))
+    if chains:
+        text += ["", "What network-online.target waited for (`systemd-analyze critical-chain`: each unit's start "
+                 "after boot, @, and how long it took to start, +), in each tool's round closest to its median:", ""] + chains
     if behind:
         text += ["", "Where ec2-netgen is not ahead (or short of its goal) in this run, why, and what would make it so:", ""] + behind
     if errors:

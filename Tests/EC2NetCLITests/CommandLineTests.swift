@@ -31,7 +31,7 @@ struct CommandLineTests {
         let boot = try TestSupport.run(["apply", "--cached", "--boot", "--links", Self.links, "--root", root.path])
         #expect(boot.status == 0, "\(boot.stderr)")
         #expect(boot.stderr.contains("ec2-netgen.conf:2: MainTableDefaultRoute=\"maybe\" is not a boolean"), "\(boot.stderr)")
-        #expect(try TestSupport.snapshot(root.appendingPathComponent("run/systemd/network")).count == 7)
+        #expect(try TestSupport.snapshot(root.appendingPathComponent("run/systemd/network")).count == 8)
         let byHand = try TestSupport.run(["apply", "--cached", "--links", Self.links, "--root", root.path])
         #expect(byHand.status == 2 && byHand.stderr.contains("ec2-netgen.conf:2:"), "\(byHand.stderr)")
         let timer = try TestSupport.run(["apply", "--cached", "--unattended", "--links", Self.links, "--root", root.path])

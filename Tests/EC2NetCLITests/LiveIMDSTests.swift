@@ -59,7 +59,7 @@ struct LiveIMDSTests {
         let run = try TestSupport.run(["apply", "--imds-endpoint", stub.endpoint, "--links", ThreeENIs.links, "--root", root.path, "--no-reload"])
         #expect(run.status == 0, "\(faults): \(run.stderr)")
         #expect(run.stdout.contains(", \(retries) retries"), "\(run.stdout)")
-        #expect(try TestSupport.snapshot(root.appendingPathComponent("run/systemd/network")).count == 7)
+        #expect(try TestSupport.snapshot(root.appendingPathComponent("run/systemd/network")).count == 8)
     }
 
     @Test("a 401 mid-run fetches one new token and succeeds")

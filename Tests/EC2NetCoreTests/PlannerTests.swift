@@ -70,6 +70,24 @@ struct PlannerTests {
         #expect(cached.interfaces.allSatisfy { $0.linkName == nil })
     }
 
+    @Test("new links wait for their file once the primary ENI is planned on a present link, else the catch-all's DHCP")
+    func newLinks() throws {
+        let instance = try Self.twoENIs(secondDevice: 1)
+        let both = Self.links(["02:00:00:00:00:01", "02:00:00:00:00:02"])
+        #expect(try EC2NetCore.plan(instance, links: both, options: PlanOptions()).newLinks == .waitForFile)
+        // Only the second ENI's link present: a document of another instance, or its link not there yet.
+        #expect(try EC2NetCore.plan(instance, links: Self.links(["02:00:00:00:00:09", "02:00:00:00:00:02"]),
+                                    options: PlanOptions()).newLinks == .dhcp)
+        // The boot path before coldplug: every ENI planned, no link present.
+        var boot = PlanOptions()
+        boot.includeAbsentLinks = true
+        #expect(try EC2NetCore.plan(instance, links: [], options: boot).newLinks == .dhcp)
+        // The primary's link managed by someone else: ec2-netgen did not configure it.
+        var claimed = both
+        claimed[0].managedBy = "org.freedesktop.NetworkManager"
+        #expect(try EC2NetCore.plan(instance, links: claimed, options: PlanOptions()).newLinks == .dhcp)
+    }
+
     @Test("a link claimed by another manager is left alone")
     func managedBy() throws {
         let instance = try Self.twoENIs(secondDevice: 1)

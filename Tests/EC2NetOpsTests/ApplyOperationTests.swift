@@ -24,7 +24,7 @@ struct ApplyOperationTests {
         let second = try apply(ThreeENIs.applyRequest(root: root), effects: effects)
         #expect(second.reload == nil && networkd.reloads == 1, "a no-change apply reloaded networkd")
         #expect(trigger.calls.count == 4 && log.events.count == 3)
-        #expect(second.lines().last == "no change: 7 files up to date")
+        #expect(second.lines().last == "no change: 8 files up to date")  // 3 ENIs' .network and .link, loopback, catch-all
     }
 
     @Test("the boot path has udevd re-read the .link files but sends no event: coldplug follows")
@@ -71,7 +71,7 @@ struct ApplyOperationTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let trigger = RefusingTrigger()
         let report = try apply(ThreeENIs.applyRequest(root: root), effects: SystemEffects(trigger: trigger))
-        #expect(report.sync.created.count == 7 && trigger.triggered == ["ens5", "ens6", "ens7"])
+        #expect(report.sync.created.count == 8 && trigger.triggered == ["ens5", "ens6", "ens7"])
         #expect(report.warnings == ["udev: udevadm control --reload exited with 1 (the re-sent add events may still get the old .link; it applies at the link's next add event)"])
     }
 
@@ -80,6 +80,6 @@ struct ApplyOperationTests {
         let root = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
         let report = try apply(ThreeENIs.applyRequest(root: root), effects: .none)
-        #expect(report.reload == nil && report.sync.created.count == 7)
+        #expect(report.reload == nil && report.sync.created.count == 8)
     }
 }

@@ -70,7 +70,7 @@ struct StatusOperationTests {
         #expect(!report.inSync)
         #expect(report.problems.first?.kind == .noENIConfigured, "\(report.problems)")
         // And the files of the ENIs it cannot see are unexpected now.
-        #expect(report.problems.dropFirst().map(\.kind) == Array(repeating: .strayFile, count: 7), "\(report.problems)")
+        #expect(report.problems.dropFirst().map(\.kind) == Array(repeating: .strayFile, count: 8), "\(report.problems)")
     }
 
     @Test("status: networkd not running, kernel drift and a failed or stale IMDS read are problems")

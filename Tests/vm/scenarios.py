@@ -128,18 +128,28 @@ class Suite:
     def attach(self, eni):
         """The ENI into the VPC and IMDS, then QMP device_add: (time of device_add, the
         guest's boot time on this clock, time of the first reply from the ENI's secondary
-        address to r1, or None after 120 s)."""
+        address to r1, or None after 120 s). Meanwhile r1 (the primary's subnet) also pings
+        the ENI's DHCP address every 200 ms, so a reply from it leaving through the primary
+        before the ENI's rules exist is dropped, and counted, by the source/destination check."""
         self.vpc.plug(eni)
         self.vpc.write_dnsmasq_hosts()
         self.vpc.write_srcdst()
         self.vpc.publish(self.vpc.metadata())
         offset = time.time() - float(self.inst.out("cut -d' ' -f1 /proc/uptime"))
-        added = self.inst.hot_plug(eni)
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            if self.vpc.ping("r1", eni.ipv4s[1], count=1, wait=1)[1] == 1:
-                return added, offset, time.time()
-        return added, offset, None
+        background = subprocess.Popen(["ip", "netns", "exec", self.vpc.ns("r1"), "ping", "-n", "-q", "-i", "0.2", "-W", "1",
+                                       "-w", "130", eni.ipv4s[0]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            added = self.inst.hot_plug(eni)
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                if self.vpc.ping("r1", eni.ipv4s[1], count=1, wait=1)[1] == 1:
+                    first = time.time()
+                    time.sleep(2)  # the DHCP address comes with (or after) the static one: more of its pings
+                    return added, offset, first
+            return added, offset, None
+        finally:
+            background.kill()
+            background.wait()
 
     def ec2netgen_units(self):
         out = self.inst.out("systemctl list-units --all --plain --no-legend 'ec2-netgen*'")
@@ -194,8 +204,17 @@ class Suite:
         files = self.inst.out("for f in %s %s; do if [ -f $f ]; then grep -c '^Type=prohibit' $f || true; else echo none; fi; done"
                               % (early_file, catch_all_file)).split()
         want = {"locked": ["2", "4"], "unlocked": ["0", "0"], "off": ["none", "none"]}[self.imds_mode]
+        if self.imds_mode == "off" and files[1] != "none":
+            # Off, ec2-netgen's /run catch-all exists only to hold new links back (NewLinks):
+            # then it must carry nothing of systemd-imdsd's.
+            imds_lines = self.inst.out("grep -c '0x7FFF0815\\|^Type=prohibit\\|fd00:ec2::254\\|169.254.169.254' %s || true"
+                                       % catch_all_file).strip()
+            holds_back = "DHCP=no" in self.inst.out("cat %s" % catch_all_file)
+            files[1] = "none" if imds_lines == "0" and holds_back else "%s (IMDS lines %s, holds new links back: %s)" % (
+                files[1], imds_lines, holds_back)
         check("%s: systemd-imdsd's early file and ec2-netgen's catch-all in /run agree (%s)" % (label, self.imds_mode),
-              files == want, "prohibit routes in the early file, the catch-all: %s (want %s; none: no file)" % (files, want))
+              files == want, "prohibit routes in the early file, the catch-all: %s (want %s; none: no file, or off: "
+              "only the catch-all holding new links back)" % (files, want))
         # The daemon's mark rule: on every ENI's file where systemd-imds networks IMDS, nowhere when off.
         rules = self.inst.out("ip rule; ip -6 rule")
         marks = rules.count("fwmark 0x7fff0815 lookup 2147420181")
@@ -283,6 +302,7 @@ class Suite:
         # Only this attach's entries count: earlier attaches reuse the link name.
         cursor = self.inst.out("journalctl -n 1 -o cat --show-cursor --no-pager").strip().split("-- cursor: ")[-1]
         since = "journalctl --no-pager -o cat --after-cursor='%s' -u " % cursor
+        drops_before, flows_before = sum(self.vpc.drops().values()), self.vpc.dropped_flows()
         added, offset, first_reply = self.attach(eni)
         name = self.inst.link_name(eni.mac)
         label = "%s: hot attach %d" % (self.label, attempt)
@@ -290,6 +310,10 @@ class Suite:
                      "no reply within 120 s (link %s)" % name):
             self.detach(eni, attempt, name)
             return
+        drops = sum(self.vpc.drops().values()) - drops_before
+        check("%s: no reply from the new ENI's addresses left through another ENI (pinged from the primary's subnet "
+              "from device_add on)" % label, drops == 0,
+              "%d dropped by the source/destination check %s" % (drops, self.vpc.flows_since(flows_before)))
         renamed = self.inst.out("journalctl -k -b --no-pager -o short-monotonic | grep 'renamed from' | tail -1")
         match = re.match(r"\[\s*([\d.]+)\]", renamed.strip())
         since_add = first_reply - (offset + float(match.group(1))) if match else None

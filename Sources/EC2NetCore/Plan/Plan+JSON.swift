@@ -17,6 +17,7 @@ extension Plan {
         if let instanceID { root["instance-id"] = .string(instanceID) }
         // Absent means off: the plan of a host without systemd-imds is unchanged.
         if imdsNetworking != .off { root["systemd-imds-networking"] = .string(imdsNetworking.rawValue) }
+        root["new-links"] = .string(newLinks.rawValue)
         return .object(root)
     }
 }

@@ -12,6 +12,8 @@ public struct Plan: Equatable, Sendable {
     public var skipped: [SkippedInterface]
     /// systemd-imds's IMDS networking, carried into every `.network` (IMDSNetworking).
     public var imdsNetworking: IMDSNetworking = .off
+    /// What the catch-all does with a link that has no file yet (NewLinks).
+    public var newLinks: NewLinks = .dhcp
 
     /// Creates a plan.
     public init(instanceID: String?, interfaces: [InterfacePlan], mainRules: [RoutingPolicyRule],

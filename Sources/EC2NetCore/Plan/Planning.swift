@@ -33,6 +33,7 @@ public func plan(_ instance: Instance, links: [Link], options: PlanOptions) thro
     }
     var result = Plan(instanceID: instance.instanceID, interfaces: planned, mainRules: mainRules, skipped: skipped)
     result.imdsNetworking = options.imdsNetworking
+    result.newLinks = NewLinks.decide(planned: planned)
     return result
 }
 

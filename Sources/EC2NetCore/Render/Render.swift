@@ -14,11 +14,14 @@ public func render(_ plan: Plan) -> [Artifact] {
     if !plan.mainRules.isEmpty {
         artifacts.append(Artifact(name: Artifact.loopbackName, bytes: loopbackFile(plan.mainRules)))
     }
-    // The shipped catch-all (in /usr/lib) carries no IMDS networking; on a systemd-imds
-    // host this same-named file in /run replaces it, so a link before its first plan
-    // (first boot, a hot attach) keeps systemd-imdsd's routes and lock too.
-    if plan.imdsNetworking != .off {
-        artifacts.append(Artifact(name: Artifact.catchAllName, bytes: catchAllFile(imds: plan.imdsNetworking)))
+    // The shipped catch-all (in /usr/lib) gives a link DHCP and carries no IMDS
+    // networking. This same-named file in /run replaces it where either differs: on a
+    // systemd-imds host, so a link before its first plan (first boot, a hot attach) keeps
+    // systemd-imdsd's routes and lock too; and once the primary ENI is configured, so a
+    // hot-attached link waits for its file without an address (NewLinks).
+    if plan.imdsNetworking != .off || plan.newLinks != .dhcp {
+        artifacts.append(Artifact(name: Artifact.catchAllName,
+                                  bytes: catchAllFile(imds: plan.imdsNetworking, newLinks: plan.newLinks)))
     }
     return artifacts.sorted { $0.name < $1.name }
 }
@@ -123,28 +126,49 @@ func networkFile(_ interface: InterfacePlan, imds: IMDSNetworking = .off) -> [UI
     return file.bytes
 }
 
-/// The catch-all `.network`: DHCP on every EC2 network interface that has no file of its
-/// own yet (first boot, a hot-attached ENI before IMDS describes it), so IMDS is
-/// reachable. Shipped as `units/80-ec2-netgen-default.network`, which is this file with
-/// `imds: .off` (a test holds them equal).
-public func catchAllFile(imds: IMDSNetworking) -> [UInt8] {
+/// The catch-all `.network`, for every EC2 network interface that has no file of its own
+/// yet. With `newLinks: .dhcp`, DHCP (first boot, or a hot-attached ENI before ec2-netgen
+/// has configured the primary), so IMDS is reachable. With `.waitForFile`, the link comes
+/// up with no address, no router advertisement and no DHCP, and does not hold
+/// network-online.target, until its own file replaces this one. Shipped as
+/// `units/80-ec2-netgen-default.network`, which is this file with `imds: .off` and `.dhcp`
+/// (a test holds them equal).
+public func catchAllFile(imds: IMDSNetworking, newLinks: NewLinks = .dhcp) -> [UInt8] {
     var file = INIWriter()
-    if imds != .off {
-        // The header is what lets apply remove this file once systemd-imds is gone.
+    if imds != .off || newLinks != .dhcp {
+        // The header is what lets apply remove this file once neither applies.
         file.comment(String(Artifact.headerLine.dropFirst(2)))
-        file.comment("systemd-imds is \(imds) here: this file in /run replaces the shipped one of the same name.")
+        file.comment("This file in /run replaces the shipped one of the same name"
+            + (imds != .off ? " (systemd-imds is \(imds) here)." : "."))
     }
-    file.comment("Shipped by ec2-netgen. DHCP on every EC2 network interface that has no generated file")
-    file.comment("yet (first boot, or a hot-attached ENI before IMDS describes it), so IMDS is reachable.")
+    switch newLinks {
+    case .dhcp:
+        file.comment("Shipped by ec2-netgen. DHCP on every EC2 network interface that has no generated file")
+        file.comment("yet (first boot, or a hot-attached ENI before IMDS describes it), so IMDS is reachable.")
+    case .waitForFile:
+        file.comment("ec2-netgen has configured the primary ENI: an EC2 network interface with no generated")
+        file.comment("file yet (a hot-attached ENI while ec2-netgen reads its record through the primary)")
+        file.comment("comes up without an address, so none answers before its rules exist.")
+    }
     file.comment("The generated 05-ec2-netgen-*.network files sort first and take precedence. Which links")
     file.comment("are EC2 network interfaces is decided once, by 99-ec2-netgen.rules (EC2_NETGEN_NIC=1).")
     file.section("Match")
     file.entry("Property", literal: "EC2_NETGEN_NIC=1")
     file.entry("Type", literal: "ether")
+    if newLinks == .waitForFile {
+        file.section("Link")
+        file.entry("RequiredForOnline", literal: "no")
+    }
     file.section("Network")
-    file.entry("DHCP", literal: "yes")
-    file.section("DHCPv4")
-    file.entry("UseMTU", literal: "yes")
+    switch newLinks {
+    case .dhcp:
+        file.entry("DHCP", literal: "yes")
+        file.section("DHCPv4")
+        file.entry("UseMTU", literal: "yes")
+    case .waitForFile:
+        file.entry("DHCP", literal: "no")
+        file.entry("IPv6AcceptRA", literal: "no")
+    }
     imdsSections(&file, imds, metric: nil)
     return file.bytes
 }
