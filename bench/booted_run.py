@@ -27,6 +27,26 @@ def eight_enis():
 # The slice the refresh service runs in during the steady-state window: its cgroup sums the
 # CPU of every run, also of runs that have ended.
 BENCH_SLICE = "benchtool.slice"
+# Every VPC a round has up, so that a stop (SIGTERM) can end its guests at once: each round
+# then fails at its next step and cleans up in its own finally blocks.
+LIVE = set()
+LIVE_LOCK = threading.Lock()
+
+
+def retire(vpc):
+    vpc.cleanup()
+    with LIVE_LOCK:
+        LIVE.discard(vpc)
+
+
+def stop_guests():
+    """Kills the QEMU process of every live round's guest (ours: started by this run)."""
+    with LIVE_LOCK:
+        vpcs = list(LIVE)
+    for vpc in vpcs:
+        for proc in list(vpc.pids):
+            if proc.poll() is None and "qemu" in " ".join(proc.args if isinstance(proc.args, list) else [proc.args]):
+                proc.kill()
 WAIT_BOOT, WAIT_ATTACH, WAIT_ADDRESS, WAIT_DETACH = 300, 240, 150, 120
 # At boot, an address still silent this long after the latest first reply of the others
 # never answers (a tool that routes it does so within seconds of the rest).
@@ -130,6 +150,8 @@ class Round:
             return target
         os.makedirs(cache, exist_ok=True)
         vpc = TapVPC("/usr/bin/ec2-netgen")
+        with LIVE_LOCK:
+            LIVE.add(vpc)
         vpc.instance_id = "i-0b0000000000000%02d" % random.randrange(100)
         inst = None
         try:
@@ -160,7 +182,7 @@ class Round:
         finally:
             if inst:
                 inst.stop()
-            vpc.cleanup()
+            retire(vpc)
 
     # -- one round ---------------------------------------------------------------------
     def run(self):
@@ -178,6 +200,8 @@ class Round:
     def new_vpc(self, eni_list):
         vpc = TapVPC("/usr/bin/ec2-netgen")
         vpc.instance_id = "i-0%016x" % random.getrandbits(64)  # a new instance to cloud-init
+        with LIVE_LOCK:
+            LIVE.add(vpc)
         vpc.setup(eni_list, eni_list[0])
         return vpc
 
@@ -249,7 +273,7 @@ class Round:
             self.boot_cost(inst, "reboot")
         finally:
             inst.stop()
-            vpc.cleanup()
+            retire(vpc)
 
     def eight_enis(self):
         eni_list = eight_enis()
@@ -260,7 +284,7 @@ class Round:
             self.boot_cost(inst, "first boot 8")
         finally:
             inst.stop()
-            vpc.cleanup()
+            retire(vpc)
 
     def attach(self, vpc, inst, up, eni):
         vpc.plug(eni)

@@ -52,10 +52,9 @@ NOT_AHEAD = {
         "blocks less often. A tenth of the peer's, the issue's goal, is not reachable by polling at the same freshness: "
         "it takes an interval ten times as long, which makes the new-address row ten times slower",
     "hot attach drops":
-        "the goal is 0: the catch-all gives the new ENI its DHCP address while ec2-netgen reads the ENI's record from "
-        "IMDS, and until its rules exist a reply from that address to the primary's subnet leaves through the primary. "
-        "What would make it 0: once ec2-netgen has applied, a catch-all that brings a new NIC up without an address (its "
-        "record read through the primary), so its first address arrives with its rules",
+        "the goal is 0: since 0.8.0 a new NIC comes up without an address until its own file is written (the catch-all "
+        "in /run, NewLinks), so a drop here is a reply that left through another ENI after the file was applied (the "
+        "flows below say which); before 0.8.0 the catch-all's DHCP address answered before the ENI's rules existed",
     ("steady per hour", "imds packets"):
         "the same reads as the IMDS-requests row, each a connection of its own (IMDS closes every connection)",
     "new secondary address":
