@@ -25,6 +25,22 @@ struct DHCPv6HandoverTests {
         Netlink.Address(address: IPAddress(address)!, prefixLength: 128, interfaceIndex: 3)
     }
 
+    static let repairWarning = "networkd dropped 2600:1f14:abc:d02::20 from ens6 while taking the link over from the DHCP "
+        + "catch-all (networkd 257 and 262 file it under the old DHCPv6 lease); asked it to reconfigure ens6"
+
+    /// Applies the IPv6-only request on a networkd whose reconfigure puts `restoring` back
+    /// and calls the link configured: exactly one reconfigure of ens6, and its warning.
+    static func expectOneRepair(root: URL, networkd: RecordingNetworkd, kernel: AddressKernel,
+                                restoring: [Netlink.Address]) throws {
+        networkd.onReconfigure = { _ in
+            kernel.addressList = restoring
+            networkd.states[3] = "configured"
+        }
+        let report = try apply(ipv6OnlyRequest(root: root), effects: SystemEffects(networkd: networkd, kernel: kernel, clock: TestClock()))
+        #expect(networkd.reconfigured == [3])
+        #expect(report.warnings == [repairWarning])
+    }
+
     @Test("the reload that takes an IPv6-only ENI over from the catch-all: apply waits until its addresses stay, reconfigures nothing")
     func handoverKept() throws {
         let root = try TestSupport.temporaryDirectory()
@@ -53,8 +69,7 @@ struct DHCPv6HandoverTests {
         networkd.onReconfigure = { _ in kernel.addressList.append(Self.ens6("2600:1f14:abc:d02::20")) }
         let report = try apply(Self.ipv6OnlyRequest(root: root), effects: SystemEffects(networkd: networkd, kernel: kernel, clock: TestClock()))
         #expect(networkd.reconfigured == [3])
-        #expect(report.warnings == ["networkd dropped 2600:1f14:abc:d02::20 from ens6 while taking the link over from the DHCP catch-all "
-            + "(networkd 257 and 262 file it under the old DHCPv6 lease); asked it to reconfigure ens6"])
+        #expect(report.warnings == [Self.repairWarning])
     }
 
     @Test("networkd 262 drops the address and leaves the link configuring: once gone for the settle time, apply reconfigures it")
@@ -66,14 +81,7 @@ struct DHCPv6HandoverTests {
         networkd.states[3] = "configuring"
         // Dump 1 is the look before the reload, dump 2 the first after it.
         kernel.onDump = { dump in if dump == 3 { kernel.addressList = [kept] } }
-        networkd.onReconfigure = { _ in
-            kernel.addressList = [kept, dropped]
-            networkd.states[3] = "configured"
-        }
-        let report = try apply(Self.ipv6OnlyRequest(root: root), effects: SystemEffects(networkd: networkd, kernel: kernel, clock: TestClock()))
-        #expect(networkd.reconfigured == [3])
-        #expect(report.warnings == ["networkd dropped 2600:1f14:abc:d02::20 from ens6 while taking the link over from the DHCP catch-all "
-            + "(networkd 257 and 262 file it under the old DHCPv6 lease); asked it to reconfigure ens6"])
+        try Self.expectOneRepair(root: root, networkd: networkd, kernel: kernel, restoring: [kept, dropped])
     }
 
     @Test("networkd 262 removes the catch-all's address before apply first looks after the reload: still a drop, repaired once")
@@ -87,14 +95,7 @@ struct DHCPv6HandoverTests {
             kernel.addressList = [kept]
             networkd.states[3] = "configuring"
         }
-        networkd.onReconfigure = { _ in
-            kernel.addressList = [kept, dropped]
-            networkd.states[3] = "configured"
-        }
-        let report = try apply(Self.ipv6OnlyRequest(root: root), effects: SystemEffects(networkd: networkd, kernel: kernel, clock: TestClock()))
-        #expect(networkd.reconfigured == [3])
-        #expect(report.warnings == ["networkd dropped 2600:1f14:abc:d02::20 from ens6 while taking the link over from the DHCP catch-all "
-            + "(networkd 257 and 262 file it under the old DHCPv6 lease); asked it to reconfigure ens6"])
+        try Self.expectOneRepair(root: root, networkd: networkd, kernel: kernel, restoring: [kept, dropped])
     }
 
     @Test("a link still configuring is waited for, not reconfigured; an address still missing at the limit is named")
