@@ -129,8 +129,9 @@ func networkFile(_ interface: InterfacePlan, imds: IMDSNetworking = .off) -> [UI
 /// The catch-all `.network`, for every EC2 network interface that has no file of its own
 /// yet. With `newLinks: .dhcp`, DHCP (first boot, or a hot-attached ENI before ec2-netgen
 /// has configured the primary), so IMDS is reachable. With `.waitForFile`, the link comes
-/// up with no address, no router advertisement and no DHCP, and does not hold
-/// network-online.target, until its own file replaces this one. Shipped as
+/// up with no address (no DHCP, no DHCPv6, no SLAAC; router advertisements for their
+/// routes only), and does not hold network-online.target, until its own file replaces
+/// this one. Shipped as
 /// `units/80-ec2-netgen-default.network`, which is this file with `imds: .off` and `.dhcp`
 /// (a test holds them equal).
 public func catchAllFile(imds: IMDSNetworking, newLinks: NewLinks = .dhcp) -> [UInt8] {
@@ -166,8 +167,14 @@ public func catchAllFile(imds: IMDSNetworking, newLinks: NewLinks = .dhcp) -> [U
         file.section("DHCPv4")
         file.entry("UseMTU", literal: "yes")
     case .waitForFile:
+        // Router advertisements still count, for their routes only: the shipped catch-all's
+        // RA routes stay as they were, and ec2-netgen learns the ENI's IPv6 router from
+        // them for the link's first file (RouterLearning).
         file.entry("DHCP", literal: "no")
-        file.entry("IPv6AcceptRA", literal: "no")
+        file.entry("IPv6AcceptRA", literal: "yes")
+        file.section("IPv6AcceptRA")
+        file.entry("DHCPv6Client", literal: "no")
+        file.entry("UseAutonomousPrefix", literal: "no")
     }
     imdsSections(&file, imds, metric: nil)
     return file.bytes
