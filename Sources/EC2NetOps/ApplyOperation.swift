@@ -28,6 +28,9 @@ public struct ApplyRequest {
     /// catch-all, and how long its addresses must stay (see DHCPv6Handover.swift).
     public var handoverLimit: Duration = .seconds(8)
     public var handoverSettle: Duration = .seconds(1)
+    /// How long an IPv6 ENI about to get its first file waits for its router's
+    /// advertisement (RouterLearning.swift); zero does not wait.
+    public var routerWait: Duration = .seconds(2)
     /// Called with the lock's path when another run holds it, before this one waits.
     public var whileWaitingForLock: ((String) -> Void)?
 
@@ -134,14 +137,24 @@ func readMetadata(_ request: ApplyRequest, effects: SystemEffects) throws -> Rea
 
 /// Step 2, plan: the configuration with the IPv6 routers known now. The routers file is
 /// read again under the run lock: a concurrent apply may have learned since the options
-/// were loaded, and planning from the older file would undo its route.
+/// were loaded, and planning from the older file would undo its route. An IPv6 ENI about
+/// to get its first file waits a moment for its router (RouterLearning.swift).
 func planApply(_ request: ApplyRequest, instance: Instance, effects: SystemEffects) throws
     -> (Plan, PlanOptions, knownRouters: [MACAddress: IPv6Address])
 {
     var options = request.options
     options.includeAbsentLinks = request.includeAbsentLinks
     let knownRouters = LearnedRouters(root: request.root).load()
-    options.ipv6Routers = learnRouters(known: knownRouters, kernel: effects.kernel, links: request.links, instance: instance)
+    var routers = learnRouters(known: knownRouters, kernel: effects.kernel, links: request.links, instance: instance)
+    if let kernel = effects.kernel, request.routerWait > .zero {
+        let files = Set((try? ManagedDirectory(root: request.root).managedFiles()) ?? [])
+        let awaited = routersAwaited(instance, links: request.links, routers: routers, files: files)
+        if !awaited.isEmpty {
+            routers = awaitRouters(awaited, routers: routers, kernel: kernel, links: request.links, clock: effects.clock,
+                                   limit: request.routerWait)
+        }
+    }
+    options.ipv6Routers = routers
     return (try EC2NetCore.plan(instance, links: request.links, options: options), options, knownRouters)
 }
 

@@ -36,3 +36,32 @@ func learnRouters(known: [MACAddress: IPv6Address], kernel: KernelState?, links:
     }
     return routers
 }
+
+/// The IPv6 ENIs whose first file this apply would write without their router: a present
+/// link, no `.network` of ec2-netgen's for it yet, no router known. `files`: the names of
+/// ec2-netgen's files in the managed directory now.
+func routersAwaited(_ instance: Instance, links: [Link], routers: [MACAddress: IPv6Address], files: Set<String>) -> Set<MACAddress> {
+    Set(instance.interfaces.filter { interface in
+        !interface.ipv6s.isEmpty && routers[interface.mac] == nil && enaLink(for: interface.mac, in: links) != nil
+            && !files.contains(Artifact.networkFileName(for: interface.mac))
+    }.map(\.mac))
+}
+
+/// Waits, up to `limit`, for the router advertisements the catch-all accepts on the links
+/// of `awaited`, so each ENI's first file carries its router's twins from the start: a
+/// file without them leaves the ENI's table empty beyond its subnet until the RA, and the
+/// apply that learns the router later reconfigures the link and drops its RA routes
+/// (docs/decisions.md, the RA-route gap). The routers with what the kernel taught
+/// meanwhile; a kernel that cannot be read ends the wait.
+func awaitRouters(_ awaited: Set<MACAddress>, routers: [MACAddress: IPv6Address], kernel: KernelState, links: [Link],
+                  clock: WaitClock, limit: Duration) -> [MACAddress: IPv6Address] {
+    var routers = routers
+    let deadline = clock.now() + limit
+    while !awaited.allSatisfy({ routers[$0] != nil }) && clock.now() < deadline {
+        clock.sleep(.milliseconds(50))
+        guard let routes = try? kernel.routes() else { break }
+        let taught = routersInKernel(routes: routes, nexthops: (try? kernel.nexthops()) ?? [], links: links)
+        for mac in awaited { if let router = taught[mac] { routers[mac] = router } }
+    }
+    return routers
+}

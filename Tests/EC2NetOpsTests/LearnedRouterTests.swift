@@ -73,4 +73,47 @@ struct LearnedRouterTests {
         let report = try apply(request, effects: SystemEffects(kernel: kernel))
         #expect(!report.sync.changed, "the route through the router went away with the RA route")
     }
+
+    @Test("an IPv6 ENI's first file waits for its router's advertisement, up to the limit; a later apply does not wait")
+    func firstFileWaitsForTheRouter() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let request = try DHCPv6HandoverTests.ipv6OnlyRequest(root: root)
+        let ens6 = try #require(request.links.first { $0.name == "ens6" })
+        let name = Artifact.networkFileName(for: ens6.mac)
+        let ra = [Netlink.Route(family: .ipv6, table: 254, destination: nil, gateway: .v6(Self.router), outputInterface: ens6.index,
+                                origin: Netlink.routerAdvertisementOrigin)]
+        // The RA comes on the fourth look: the first file already routes through the router.
+        let late = LateRAKernel(raRoutes: ra, shownFrom: 4), clock = TestClock()
+        _ = try apply(request, effects: SystemEffects(kernel: late, clock: clock))
+        let file = try String(contentsOfFile: root.path + "/run/systemd/network/" + name, encoding: .utf8)
+        #expect(file.contains("[Route]\nGateway=fe80::aa:ff:fe00:4\nTable=10001\nMetric=2048\n"))
+        #expect(clock.sleeps.reduce(.zero, +) == .milliseconds(150), "\(clock.sleeps)")
+        // No RA within the limit: the file is written without the route, after 2 s.
+        let other = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: other) }
+        let never = LateRAKernel(raRoutes: ra, shownFrom: nil), patient = TestClock()
+        _ = try apply(try DHCPv6HandoverTests.ipv6OnlyRequest(root: other), effects: SystemEffects(kernel: never, clock: patient))
+        let bare = try String(contentsOfFile: other.path + "/run/systemd/network/" + name, encoding: .utf8)
+        #expect(!bare.contains("Gateway=fe80::") && patient.sleeps.reduce(.zero, +) == .seconds(2), "\(patient.sleeps)")
+        // Its file exists now: the next apply plans at once (the refresh learns the router when it comes).
+        let again = TestClock()
+        _ = try apply(try DHCPv6HandoverTests.ipv6OnlyRequest(root: other), effects: SystemEffects(kernel: never, clock: again))
+        #expect(again.sleeps.isEmpty, "\(again.sleeps)")
+    }
+
+    @Test("which ENIs wait: IPv6, on a present link, with no file of ec2-netgen's yet and no router known")
+    func awaitedENIs() throws {
+        let instance = try parse(TestSupport.document(#"""
+            {"meta-data": {"mac": "02:00:00:00:01:01", "network": {"interfaces": {"macs": {
+              "02:00:00:00:01:01": {"device-number": "0", "local-ipv4s": "10.0.1.10", "subnet-ipv4-cidr-block": "10.0.1.0/24"},
+              "02:00:00:00:01:02": {"device-number": "1", "ipv6s": "2001:db8:0:2::20", "subnet-ipv6-cidr-blocks": "2001:db8:0:2::/64"},
+              "02:00:00:00:01:03": {"device-number": "2", "ipv6s": "2001:db8:0:3::30", "subnet-ipv6-cidr-blocks": "2001:db8:0:3::/64"}}}}}}
+            """#))
+        let second = Self.links[1].mac
+        #expect(routersAwaited(instance, links: Self.links, routers: [:], files: []) == [second])
+        #expect(routersAwaited(instance, links: Self.links, routers: [second: Self.router], files: []).isEmpty)
+        #expect(routersAwaited(instance, links: Self.links, routers: [:], files: [Artifact.networkFileName(for: second)]).isEmpty)
+        #expect(routersAwaited(instance, links: [Self.links[0]], routers: [:], files: []).isEmpty)
+    }
 }
