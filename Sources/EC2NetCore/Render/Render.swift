@@ -176,7 +176,7 @@ public func catchAllFile(imds: IMDSNetworking, newLinks: NewLinks = .dhcp) -> [U
         file.entry("DHCPv6Client", literal: "no")
         file.entry("UseAutonomousPrefix", literal: "no")
     }
-    imdsSections(&file, imds, metric: nil)
+    imdsSections(&file, imds, metric: nil, routesToIMDS: newLinks == .dhcp)
     return file.bytes
 }
 
@@ -189,7 +189,13 @@ public func catchAllFile(imds: IMDSNetworking, newLinks: NewLinks = .dhcp) -> [U
 /// the route to fd00:ec2::254 goes through the RA's router, the way every unmarked IPv6
 /// IMDS request goes; systemd-imdsd's file routes it on the link, which the emulated VPC
 /// does not answer and which is not known to work on EC2 (docs/decisions.md).
-func imdsSections(_ file: inout INIWriter, _ imds: IMDSNetworking, metric: Int?, ipv6ThroughRouter: Bool = false) {
+///
+/// `routesToIMDS: false` leaves out the routes in the daemon's table (the lock and the mark
+/// rule stay): for the catch-all that holds a new link back without an address, where such
+/// a route, with no metric, would win the daemon's table and send every marked request
+/// (ec2-netgen's own in locked mode among them) out of a link that cannot source it.
+func imdsSections(_ file: inout INIWriter, _ imds: IMDSNetworking, metric: Int?, ipv6ThroughRouter: Bool = false,
+                  routesToIMDS: Bool = true) {
     guard imds != .off else { return }
     if imds == .locked {
         for destination in ["169.254.169.254", "fd00:ec2::254"] {
@@ -210,12 +216,14 @@ func imdsSections(_ file: inout INIWriter, _ imds: IMDSNetworking, metric: Int?,
         }
     }
     for (family, destination) in [("ipv4", "169.254.169.254"), ("ipv6", "fd00:ec2::254")] {
-        file.section("Route")
-        file.entry("Destination", destination)
-        if family == "ipv4" { file.entry("Scope", literal: "link") }
-        if family == "ipv6" && ipv6ThroughRouter { file.entry("Gateway", Route.Gateway.ipv6RA.text) }
-        file.entry("Table", RoutingNumbers.imdsTable)
-        if let metric { file.entry("Metric", metric) }
+        if routesToIMDS {
+            file.section("Route")
+            file.entry("Destination", destination)
+            if family == "ipv4" { file.entry("Scope", literal: "link") }
+            if family == "ipv6" && ipv6ThroughRouter { file.entry("Gateway", Route.Gateway.ipv6RA.text) }
+            file.entry("Table", RoutingNumbers.imdsTable)
+            if let metric { file.entry("Metric", metric) }
+        }
         file.section("RoutingPolicyRule")
         file.entry("Family", family)
         file.entry("FirewallMark", RoutingNumbers.imdsTable)
