@@ -53,8 +53,10 @@ NOT_AHEAD = {
         "it takes an interval ten times as long, which makes the new-address row ten times slower",
     "hot attach drops":
         "the goal is 0: since 0.8.0 a new NIC comes up without an address until its own file is written (the catch-all "
-        "in /run, NewLinks), so a drop here is a reply that left through another ENI after the file was applied (the "
-        "flows below say which); before 0.8.0 the catch-all's DHCP address answered before the ENI's rules existed",
+        "in /run, NewLinks); before 0.8.0 the catch-all's DHCP address answered before the ENI's rules existed. A drop "
+        "left now comes from the file itself: networkd requests a link's addresses before its rules, so a reply from a "
+        "static secondary address in between goes by the main table (the flows below say which). What would make it "
+        "0: a new ENI's first file without addresses, then its full file",
     ("steady per hour", "imds packets"):
         "the same reads as the IMDS-requests row, each a connection of its own (IMDS closes every connection)",
     "new secondary address":
