@@ -291,7 +291,7 @@ class Suite:
         drops = sum(self.vpc.drops().values()) - drops_before
         check("%s: first boot: replies from every address of both ENIs reach other subnets and the internet, no VPC drop"
               % self.label, not bad and drops == 0, "%s, %d dropped by the source/destination check %s"
-              % (bad, drops, self.vpc.flows_since(flows_before)))
+              % (bad, drops, self.vpc.flows_since(flows_before)), key="first-boot-replies")
         problems = [p for p in (self.link_file_applied(e) for e in (PRIMARY, SECOND)) if p]
         check("%s: first boot: every ENI has ec2-netgen's .link applied (ID_NET_LINK_FILE, altnames)" % self.label,
               not problems, "; ".join(problems))
