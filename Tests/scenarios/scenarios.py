@@ -44,7 +44,7 @@ def expect(condition, message):
 PRIMARY = ENI("ens5", "02:00:00:00:00:01", 1, 0, ["10.0.1.10", "10.0.1.11"], ["2001:db8:0:1::10"])
 SECOND = ENI("ens6", "02:00:00:00:00:02", 2, 1, ["10.0.2.20", "10.0.2.21"], ["2001:db8:0:2::20"], ["10.0.2.64/28"])
 SAME_SUBNET = ENI("ens7", "02:00:00:00:00:03", 1, 2, ["10.0.1.30"])
-HOTPLUG = ENI("ens8", "02:00:00:00:00:04", 3, 3, ["10.0.3.40"])
+HOTPLUG = ENI("ens8", "02:00:00:00:00:04", 3, 3, ["10.0.3.40", "10.0.3.41"])
 
 
 def default_network():
@@ -293,12 +293,21 @@ def s10(vpc):
     reaches(vpc, "r1", "10.0.2.21", "S10/S3")
 
 
-@check("S7", "hot attach with 2 s IMDS lag (device-number 0 first): configured and reachable")
+@check("S7", "hot attach with 2 s IMDS lag (device-number 0 first): configured and reachable; pinged every 10 ms "
+            "from the primary's subnet from the attach on, no reply of the new ENI leaves through another")
 def s7(vpc):
+    drops_before, flows_before = vpc.drops(), vpc.dropped_flows()
     vpc.plug(HOTPLUG)
     vpc.write_srcdst()
     vpc.write_dnsmasq_hosts()
     attached = time.time()
+    # Every address of the new ENI is probed from the moment it exists on the wire: a reply
+    # sent while its address is up and its rules or table are not yet would leave through
+    # the primary, and the source/destination check counts it. (A count, not -w: iputils
+    # stops a deadline ping at its first ICMP error, an unanswered ARP before the address.)
+    pingers = [subprocess.Popen(["ip", "netns", "exec", vpc.ns("r1"), "ping", "-n", "-q", "-i", "0.01", "-c", "450", address],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for address in HOTPLUG.ipv4s]
+    vpc.pids.extend(pingers)
 
     def lagging_imds():
         time.sleep(1.0)
@@ -316,7 +325,14 @@ def s7(vpc):
     network = open(os.path.join(vpc.network_dir(), "05-ec2-netgen-020000000004.network")).read()
     expect("Table=10003" in network, "hot-attached ENI not planned with table 10003")
     reaches(vpc, "r1", "10.0.3.40", "S7")
-    return "attach to first reply %.1f s" % seconds
+    reaches(vpc, "r1", "10.0.3.41", "S7 secondary")
+    outputs = [p.communicate(timeout=30)[0].strip().splitlines()[-2:] for p in pingers]
+    for p in pingers:
+        vpc.pids.remove(p)
+    dropped = {eni: count - drops_before.get(eni, 0) for eni, count in vpc.drops().items() if count - drops_before.get(eni, 0)}
+    expect(not dropped, "replies of the new ENI dropped by the source/destination check: %s %s; pingers: %s"
+           % (dropped, vpc.flows_since(flows_before), outputs))
+    return "attach to first reply %.1f s; 10 ms pingers: %s" % (seconds, "; ".join(" ".join(o) for o in outputs))
 
 
 @check("S8", "hot detach: no file, rule, route or table entry refers to the ENI afterwards")

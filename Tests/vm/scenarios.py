@@ -483,10 +483,12 @@ class Suite:
         failed = self.inst.out("systemctl --failed --plain --no-legend")
         check("%s: every ec2-netgen unit is active or inactive (dead); systemctl --failed is empty" % label,
               units and not bad and not failed.strip(), "%s %s" % (bad, failed.strip()))
-        entries = self.inst.out("journalctl --no-pager -o export MESSAGE_ID=49a24502605e4ebe993e67e51b6c3eed | grep -c '^EC2_ENI_ID='")
-        ids = self.inst.out("journalctl --no-pager -F EC2_ENI_ID")
+        # One query reads both fields off the same entries (journalctl -F once listed no value
+        # on 262 while the entries carried it: its field index is not what is asserted here).
+        fields = self.inst.out("journalctl --no-pager -o export MESSAGE_ID=49a24502605e4ebe993e67e51b6c3eed | grep '^EC2_ENI_ID='")
+        ids = sorted(set(line.split("=", 1)[1] for line in fields.splitlines() if "=" in line))
         check("%s: the journal holds ec2-netgen's structured entries (EC2_ENI_ID, MESSAGE_ID)" % label,
-              "eni-0" in ids and entries.strip() not in ("", "0"), "EC2_ENI_ID values: %r, entries %s" % (ids, entries.strip()))
+              any(i.startswith("eni-0") for i in ids), "EC2_ENI_ID values on the catalogued entries: %r" % ids)
 
     def switched_off(self, what, vendor="Amazon EC2", cmdline=""):
         label = "%s: %s" % (self.label, what)
