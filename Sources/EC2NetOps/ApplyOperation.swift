@@ -29,8 +29,10 @@ public struct ApplyRequest {
     public var handoverLimit: Duration = .seconds(8)
     public var handoverSettle: Duration = .seconds(1)
     /// How long an IPv6 ENI about to get its first file waits for its router's
-    /// advertisement (RouterLearning.swift); zero does not wait.
-    public var routerWait: Duration = .seconds(2)
+    /// advertisement (RouterLearning.swift); zero does not wait. A new link's first RA
+    /// comes after its link-local address passes DAD (about 1 s) and a solicitation
+    /// delay of up to 1 s, so about 2 s after the link is up: the wait must outlast that.
+    public var routerWait: Duration = .seconds(5)
     /// Called with the lock's path when another run holds it, before this one waits.
     public var whileWaitingForLock: ((String) -> Void)?
 

@@ -413,6 +413,10 @@ class VPC:
         self.enter(["sh", "-c", "umask 000; exec dbus-daemon --config-file=%s --nofork --nopidfile"
                           % os.path.join(self.work, "bus.conf")], "dbus.log")
         self.wait_for(lambda: os.path.exists(os.path.join(root, "run/dbus/system_bus_socket")), 5, "private dbus-daemon")
+        # Every change of the instance's routes, rules, neighbours and addresses, with the
+        # kernel's timestamps, kept with the logs (KEEP_WORK=1): what a lost reply's moment
+        # looked like, beyond what networkd logs about its own requests.
+        self.enter(["ip", "-ts", "monitor", "route", "rule", "neigh", "nexthop", "address"], "monitor.log")
         self.start_networkd()
 
     def tree_mounts(self):

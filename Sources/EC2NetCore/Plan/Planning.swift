@@ -108,25 +108,30 @@ private func planInterface(_ interface: NetworkInterface, device: Int, isPrimary
         for subnet in interface.subnetIPv6CIDRs {
             routes.append(Route(destination: subnet, family: .ipv6, gateway: .onLink, table: table))
         }
+        // A VPC block goes through the router learned from the RAs once it is known, and
+        // only then through the RA's own router (`_ipv6ra`). networkd 257 and later install
+        // RA routes through one nexthop object per router, shared with the default routes,
+        // and the kernel keeps one cached route per CPU in that nexthop: a reply that took
+        // a default route on a CPU leaves that CPU's cache with prefix length 0, so the
+        // VPC block's lookup at the first band (`suppress_prefixlength 0`) is suppressed
+        // on that CPU and the reply falls to the main table's on-link route of the
+        // primary's subnet, out of the primary (docs/decisions.md, the nexthop misroute).
+        // A route with its own gateway has its own cache.
         for block in interface.vpcIPv6CIDRs {
-            routes.append(Route(destination: block, family: .ipv6, gateway: .ipv6RA, table: table))
+            routes.append(router.map {
+                Route(destination: block, family: .ipv6, gateway: .router($0), table: table, metric: RoutingNumbers.learnedRouterMetric)
+            } ?? Route(destination: block, family: .ipv6, gateway: .ipv6RA, table: table))
         }
         if settings.mainTableDefaultRoute {
             routes.append(Route(destination: nil, family: .ipv6, gateway: .ipv6RA, table: table))
         }
-        // Routes through the RA's router leave with every reconfigure until the next RA; a
-        // twin of each through the same router, known from before, stays (the VPC blocks
-        // matter as much as the default: without them a reply to another subnet of the VPC
-        // falls to the main table's on-link route of the primary's subnet).
+        // Routes through the RA's router leave with every reconfigure until the next RA;
+        // the default through the same router, known from before, stays (the VPC blocks
+        // above do already: without them a reply to another subnet of the VPC falls to the
+        // main table's on-link route of the primary's subnet).
         if let router {
-            let twins = routes.filter { $0.gateway == .ipv6RA }.map {
-                Route(destination: $0.destination, family: .ipv6, gateway: .router(router), table: table,
-                      metric: RoutingNumbers.learnedRouterMetric)
-            }
-            let defaultTwin = twins.contains { $0.destination == nil } ? []
-                : [Route(destination: nil, family: .ipv6, gateway: .router(router), table: table,
-                         metric: RoutingNumbers.learnedRouterMetric)]
-            routes += twins + defaultTwin
+            routes.append(Route(destination: nil, family: .ipv6, gateway: .router(router), table: table,
+                                metric: RoutingNumbers.learnedRouterMetric))
         }
     }
 
