@@ -484,6 +484,23 @@ def wait_ipv6_configured(vpc, eni, seconds=20):
                              % (error, status, eni.name, "\n".join(log[-25:])))
 
 
+def lookups_on_every_cpu(vpc, eni):
+    """On each CPU, a reply to the internet (the table's default route) and then one to
+    the primary's subnet (a VPC block), from each IPv6 address of the ENI: the second must
+    stay in the ENI's table. A route through the RA's nexthop object shares the kernel's
+    per-CPU cached route with the default routes, and after the first lookup the second
+    fell to the main table's on-link route of the primary on that CPU (networkd 257+)."""
+    table = 10000 + eni.device
+    wrong = []
+    for cpu in range(os.cpu_count() or 1):
+        for address in eni.ipv6s:
+            out = vpc.inst("taskset -c %d ip -6 route get %s from %s >/dev/null && taskset -c %d ip -6 route get %s from %s"
+                           % (cpu, DNS_ANSWER, address, cpu, "2001:db8:0:1::50", address), check=False).stdout.strip()
+            if "table %d" % table not in out or "dev %s" % eni.name not in out:
+                wrong.append("cpu %d, from %s: %s" % (cpu, address, out))
+    expect(not wrong, "after a reply to the internet, one to the primary's subnet left the ENI's table: " + "; ".join(wrong))
+
+
 def check_ipv6_refresh(vpc, eni, added):
     """A third address appears in IMDS; the timer's apply adds it while a host in the
     ENI's subnet (r4) and one beyond the gateway (r1) ping the others every 50 ms. The
@@ -527,7 +544,7 @@ def check_ipv6_refresh(vpc, eni, added):
     return "lost during refresh: %s; DNS server %s right after the reload" % (losses, "kept" if dns_right_after else "re-learned")
 
 
-@check("S16", "IPv6-only secondary ENI: DNS from DHCPv6 kept, replies from every IPv6 address, a refresh loses no ping")
+@check("S16", "IPv6-only secondary ENI: DNS from DHCPv6 kept, replies from every IPv6 address (on every CPU, after a reply to the internet, still through its table), a refresh loses no ping")
 def s16(vpc):
     eni = IPV6_ONLY
     vpc.plug(eni)
@@ -540,6 +557,7 @@ def s16(vpc):
     expect("DHCP=ipv6" in network and "UseAddress=no" in network and "DHCPv6Client=always" in network,
            "the IPv6-only ENI's file does not run DHCPv6 for its options:\n" + network)
     wait_ipv6_configured(vpc, eni)
+    lookups_on_every_cpu(vpc, eni)
     for address in eni.ipv6s:
         reaches(vpc, "r1", address, "S16 from the primary's subnet")
         reaches(vpc, "inet", address, "S16 from the internet")

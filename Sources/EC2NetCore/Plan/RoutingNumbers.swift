@@ -15,9 +15,10 @@ public enum RoutingNumbers {
     /// `lookup main` at 32766 for every card: a band that passed 32766 would send the
     /// internet replies of the highest cards' ENIs to the main table (docs/design.md).
     public static func defaultRulePriority(card: Int, device: Int) -> Int { 21000 + 100 * card + device }
-    /// Metric of an ENI table's IPv6 default route through the router learned from RAs:
-    /// after the RA's own route (networkd's default 1024), which it stands in for while a
-    /// reconfigure has dropped that one and no RA has come yet.
+    /// Metric of an ENI table's IPv6 routes through the router learned from RAs: its VPC
+    /// blocks, and the default's twin, which comes after the RA's own default (networkd's
+    /// 1024) and stands in for it while a reconfigure has dropped that one and no RA has
+    /// come yet.
     public static let learnedRouterMetric = 2048
 }
 
