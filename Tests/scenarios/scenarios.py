@@ -544,7 +544,7 @@ def check_ipv6_refresh(vpc, eni, added):
     return "lost during refresh: %s; DNS server %s right after the reload" % (losses, "kept" if dns_right_after else "re-learned")
 
 
-@check("S16", "IPv6-only secondary ENI: DNS from DHCPv6 kept, replies from every IPv6 address (on every CPU, after a reply to the internet, still through its table), a refresh loses no ping")
+@check("S16", "IPv6-only secondary ENI: DNS from DHCPv6 kept, replies from every IPv6 address (on every CPU, after a reply to the internet, still through its table), a refresh and a ReconfigureLink of it and of the primary lose no ping")
 def s16(vpc):
     eni = IPV6_ONLY
     vpc.plug(eni)
@@ -564,6 +564,14 @@ def s16(vpc):
     answer = vpc.resolve(DNS_V6, eni.ipv6s[0])
     expect(answer == DNS_ANSWER, "DNS from %s: %s" % (eni.ipv6s[0], answer))
     detail = check_ipv6_refresh(vpc, eni, "2001:db8:0:4::42")
+    # Every IPv6 address of the instance, from beyond its gateway and from its subnet,
+    # across a ReconfigureLink of the IPv6-only ENI and of the dual-stack primary.
+    targets = [(role, address) for address in eni.ipv6s for role in ["r1", "r4"]] + \
+        [(role, address) for address in PRIMARY.ipv6s for role in ["r1", "inet"]] + \
+        [(role, address) for address in SECOND.ipv6s for role in ["r2", "inet"]]
+    detail += "; " + pinged_throughout(vpc, targets, [(1.0, "reconfigure %s" % eni.name, reconfigure(vpc, eni)),
+                                                      (4.0, "reconfigure %s" % PRIMARY.name, reconfigure(vpc, PRIMARY))],
+                                       seconds=7)
     # Back to the suite's instance for S14.
     vpc.unplug(eni)
     del eni.ipv6s[2:]
@@ -628,7 +636,73 @@ def v6_refresh(vpc):
     return check_ipv6_refresh(vpc, V6_SECOND, "2001:db8:0:4::21")
 
 
-V6_SCENARIOS = [v6_first_apply, v6_replies, v6_dns, v6_refresh]
+V6_HOTPLUG = ENI("ens7", "02:00:00:00:01:03", 4, 2, [], ["2001:db8:0:4::30"])
+
+
+def pinged_throughout(vpc, targets, actions, seconds=16):
+    """Pings every (role, address) of `targets` every 50 ms for `seconds` while each of
+    `actions` ((at seconds, label, function)) runs at its time; fails on any lost reply,
+    naming what ran when and what the source/destination check dropped."""
+    results = {}
+
+    def pinger(role, target):
+        results[(role, target)] = vpc.ping(role, target, count=int(seconds / 0.05), interval=0.05, wait=1)
+
+    drops_before, flows_before = vpc.drops(), vpc.dropped_flows()
+    threads = [threading.Thread(target=pinger, args=target) for target in targets]
+    for thread in threads:
+        thread.start()
+    events = []
+    started = time.time()
+    try:
+        for at, label, action in actions:
+            time.sleep(max(0, started + at - time.time()))
+            events.append("%s at %.1f s" % (label, time.time() - started))
+            action()
+    finally:
+        for thread in threads:
+            thread.join()
+    lost = {key: sent - received for key, (sent, received) in results.items()}
+    dropped = {eni: n - drops_before.get(eni, 0) for eni, n in vpc.drops().items() if n - drops_before.get(eni, 0)}
+    summary = ", ".join("%s->%s %d/%d" % (role, t, lost[(role, t)], results[(role, t)][0]) for role, t in sorted(results))
+    expect(all(n == 0 for n in lost.values()) and not dropped,
+           "replies lost: %s; %s; dropped by the source/destination check: %s %s"
+           % (summary, "; ".join(events), dropped, vpc.flows_since(flows_before)))
+    return "%s; %s" % ("; ".join(events), summary)
+
+
+def reconfigure(vpc, eni):
+    """`networkctl reconfigure`: networkd's ReconfigureLink, as an operator sends it."""
+    def action():
+        result = vpc.inst("networkctl reconfigure %s" % eni.name, check=False)
+        expect(result.returncode == 0, "networkctl reconfigure %s: %s" % (eni.name, result.stderr))
+    return action
+
+
+V6_HOTPLUG = ENI("ens7", "02:00:00:00:01:03", 4, 2, [], ["2001:db8:0:4::30"])
+
+
+@check("V6-continuous", "IPv6-only instance: pinged every 50 ms from beyond the gateway and from the subnet, every IPv6 "
+                        "address of both ENIs loses no reply while each ENI is reconfigured (ReconfigureLink) and "
+                        "while a third ENI is attached")
+def v6_continuous(vpc):
+    def attach():
+        vpc.plug(V6_HOTPLUG)
+        vpc.write_srcdst()
+        vpc.write_dnsmasq_hosts()
+        vpc.publish(vpc.metadata())
+        result = vpc.ec2netgen(["apply", "--wait-for", V6_HOTPLUG.name])
+        expect(result.returncode == 0, "apply --wait-for %s failed: %s%s" % (V6_HOTPLUG.name, result.stdout, result.stderr))
+    targets = [(role, address) for address in V6_PRIMARY.ipv6s + V6_SECOND.ipv6s for role in ["r1", "r4"]]
+    detail = pinged_throughout(vpc, targets, [(1.0, "reconfigure ens6", reconfigure(vpc, V6_SECOND)),
+                                              (4.0, "reconfigure ens5", reconfigure(vpc, V6_PRIMARY)),
+                                              (7.0, "attach ens7 and its apply", attach)])
+    wait_ipv6_configured(vpc, V6_HOTPLUG)
+    reaches(vpc, "r1", V6_HOTPLUG.ipv6s[0], "the attached ENI from beyond the gateway")
+    return detail
+
+
+V6_SCENARIOS = [v6_first_apply, v6_replies, v6_dns, v6_refresh, v6_continuous]
 
 
 # A two-card instance (its own VPC run), ENIs at (card, device) (0,0), (0,1), (1,0), and

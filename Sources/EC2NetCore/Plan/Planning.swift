@@ -108,19 +108,24 @@ private func planInterface(_ interface: NetworkInterface, device: Int, isPrimary
         for subnet in interface.subnetIPv6CIDRs {
             routes.append(Route(destination: subnet, family: .ipv6, gateway: .onLink, table: table))
         }
-        // A VPC block goes through the router learned from the RAs once it is known, and
-        // only then through the RA's own router (`_ipv6ra`). networkd 257 and later install
-        // RA routes through one nexthop object per router, shared with the default routes,
-        // and the kernel keeps one cached route per CPU in that nexthop: a reply that took
-        // a default route on a CPU leaves that CPU's cache with prefix length 0, so the
-        // VPC block's lookup at the first band (`suppress_prefixlength 0`) is suppressed
-        // on that CPU and the reply falls to the main table's on-link route of the
-        // primary's subnet, out of the primary (docs/decisions.md, the nexthop misroute).
-        // A route with its own gateway has its own cache.
-        for block in interface.vpcIPv6CIDRs {
-            routes.append(router.map {
-                Route(destination: block, family: .ipv6, gateway: .router($0), table: table, metric: RoutingNumbers.learnedRouterMetric)
-            } ?? Route(destination: block, family: .ipv6, gateway: .ipv6RA, table: table))
+        // A VPC block goes through the router learned from the RAs, never through the RA's
+        // own router (`_ipv6ra`). networkd 257 and later install RA routes through one
+        // nexthop object per router, shared by the main table's default and the ENI
+        // tables' routes, and the kernel keeps one cached route per CPU in that nexthop:
+        // once a VPC block and a default route share it, a lookup on a CPU can get the
+        // other's prefix length. A default route then escapes the main-table rule's
+        // `suppress_prefixlength 0` (every ENI's internet replies leave through the
+        // primary), or a VPC block is suppressed at the first band (the reply falls to the
+        // main table's on-link route of another ENI's subnet). Measured and reproduced:
+        // docs/decisions.md, the nexthop misroute. A route with its own gateway has its
+        // own cache. Until the router is known (its RA has not come yet), the table has no
+        // VPC block and replies to subnets of the instance's other ENIs take the main
+        // table's on-link routes; the apply that learns the router adds them.
+        if let router {
+            for block in interface.vpcIPv6CIDRs {
+                routes.append(Route(destination: block, family: .ipv6, gateway: .router(router), table: table,
+                                    metric: RoutingNumbers.learnedRouterMetric))
+            }
         }
         if settings.mainTableDefaultRoute {
             routes.append(Route(destination: nil, family: .ipv6, gateway: .ipv6RA, table: table))
