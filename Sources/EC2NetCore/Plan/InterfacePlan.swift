@@ -28,6 +28,10 @@ public struct InterfacePlan: Equatable, Sendable {
     /// domain), never for addresses (they stay static): only on an ENI without IPv4, whose
     /// DHCPv4 lease would otherwise carry them (an IPv6-only subnet, docs/decisions.md).
     public var dhcp6: Bool
+    /// The IPv6 router learned from the ENI's advertisements, when known (an IPv6 ENI
+    /// only): the table's VPC blocks and, on a systemd-imds host, the route to
+    /// fd00:ec2::254 go through it, never through the RA's nexthop object (Planning.swift).
+    public var ipv6Router: IPv6Address?
     /// Keep the lease's default route in the main table; when false it goes to `table`.
     public var mainTableDefaultRoute: Bool
     /// Static addresses: secondary IPv4 as /32, secondary IPv6 as /128, and opt-in

@@ -160,7 +160,8 @@ private func planInterface(_ interface: NetworkInterface, device: Int, isPrimary
     return InterfacePlan(
         mac: interface.mac, interfaceID: interface.interfaceID, card: card, device: device, linkName: linkName,
         isPrimary: isPrimary, table: table, metric: RoutingNumbers.metric(card: card, device: device),
-        dhcp4: dhcp4, ipv6: ipv6, dhcp6: ipv6 && !dhcp4, mainTableDefaultRoute: settings.mainTableDefaultRoute,
+        dhcp4: dhcp4, ipv6: ipv6, dhcp6: ipv6 && !dhcp4, ipv6Router: ipv6 ? router : nil,
+        mainTableDefaultRoute: settings.mainTableDefaultRoute,
         addresses: addresses.sorted(), routes: routes, rules: rules,
         elasticIPs: interface.elasticIPs.sorted())
 }

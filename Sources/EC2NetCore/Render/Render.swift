@@ -122,7 +122,7 @@ func networkFile(_ interface: InterfacePlan, imds: IMDSNetworking = .off) -> [UI
     for rule in interface.rules {
         ruleSection(&file, rule)
     }
-    imdsSections(&file, imds, metric: interface.metric, ipv6ThroughRouter: interface.ipv6)
+    imdsSections(&file, imds, metric: interface.metric, ipv6: interface.ipv6, router: interface.ipv6Router)
     return file.bytes
 }
 
@@ -186,16 +186,21 @@ public func catchAllFile(imds: IMDSNetworking, newLinks: NewLinks = .dhcp) -> [U
 /// the first band suppresses the ENI table's default route and falls to main's
 /// `prohibit`. Each ENI's route in the daemon's table has the ENI's metric, so every
 /// link keeps its own (the daemon scopes requests to an interface). On an ENI with IPv6
-/// the route to fd00:ec2::254 goes through the RA's router, the way every unmarked IPv6
+/// the route to fd00:ec2::254 goes through the ENI's router, the way every unmarked IPv6
 /// IMDS request goes; systemd-imdsd's file routes it on the link, which the emulated VPC
-/// does not answer and which is not known to work on EC2 (docs/decisions.md).
+/// does not answer and which is not known to work on EC2 (docs/decisions.md). Through the
+/// router learned from its advertisements, never `_ipv6ra`: a non-default route on the
+/// RA's nexthop object lends its prefix length to the main table's default through the
+/// same nexthop, which then escapes `suppress_prefixlength 0` (the nexthop misroute,
+/// Planning.swift); until the router is known the daemon's table has no IPv6 route on
+/// this link.
 ///
 /// `routesToIMDS: false` leaves out the routes in the daemon's table (the lock and the mark
 /// rule stay): for the catch-all that holds a new link back without an address, where such
 /// a route, with no metric, would win the daemon's table and send every marked request
 /// (ec2-netgen's own in locked mode among them) out of a link that cannot source it.
-func imdsSections(_ file: inout INIWriter, _ imds: IMDSNetworking, metric: Int?, ipv6ThroughRouter: Bool = false,
-                  routesToIMDS: Bool = true) {
+func imdsSections(_ file: inout INIWriter, _ imds: IMDSNetworking, metric: Int?, ipv6: Bool = false,
+                  router: IPv6Address? = nil, routesToIMDS: Bool = true) {
     guard imds != .off else { return }
     if imds == .locked {
         for destination in ["169.254.169.254", "fd00:ec2::254"] {
@@ -216,11 +221,13 @@ func imdsSections(_ file: inout INIWriter, _ imds: IMDSNetworking, metric: Int?,
         }
     }
     for (family, destination) in [("ipv4", "169.254.169.254"), ("ipv6", "fd00:ec2::254")] {
-        if routesToIMDS {
+        // An IPv6 ENI's route waits for its router; an ENI without IPv6 has it on the link.
+        let gateway = family == "ipv6" && ipv6 ? router : nil
+        if routesToIMDS && !(family == "ipv6" && ipv6 && router == nil) {
             file.section("Route")
             file.entry("Destination", destination)
             if family == "ipv4" { file.entry("Scope", literal: "link") }
-            if family == "ipv6" && ipv6ThroughRouter { file.entry("Gateway", Route.Gateway.ipv6RA.text) }
+            if let gateway { file.entry("Gateway", gateway.description) }
             file.entry("Table", RoutingNumbers.imdsTable)
             if let metric { file.entry("Metric", metric) }
         }
