@@ -484,6 +484,16 @@ def wait_ipv6_configured(vpc, eni, seconds=20):
                              % (error, status, eni.name, "\n".join(log[-25:])))
 
 
+def hot_attach(vpc, eni):
+    """The ENI's link appears, IMDS has its record, and the udev-started unit's apply runs."""
+    vpc.plug(eni)
+    vpc.write_srcdst()
+    vpc.write_dnsmasq_hosts()
+    vpc.publish(vpc.metadata())
+    result = vpc.ec2netgen(["apply", "--wait-for", eni.name])
+    expect(result.returncode == 0, "apply --wait-for %s failed: %s%s" % (eni.name, result.stdout, result.stderr))
+
+
 def lookups_on_every_cpu(vpc, eni):
     """On each CPU, a reply to the internet (the table's default route) and then one to
     the primary's subnet (a VPC block), from each IPv6 address of the ENI: the second must
@@ -547,12 +557,7 @@ def check_ipv6_refresh(vpc, eni, added):
 @check("S16", "IPv6-only secondary ENI: DNS from DHCPv6 kept, replies from every IPv6 address (on every CPU, after a reply to the internet, still through its table), a refresh and a ReconfigureLink of it and of the primary lose no ping")
 def s16(vpc):
     eni = IPV6_ONLY
-    vpc.plug(eni)
-    vpc.write_srcdst()
-    vpc.write_dnsmasq_hosts()
-    vpc.publish(vpc.metadata())
-    result = vpc.ec2netgen(["apply", "--wait-for", eni.name])
-    expect(result.returncode == 0, "apply --wait-for %s failed: %s%s" % (eni.name, result.stdout, result.stderr))
+    hot_attach(vpc, eni)
     network = open(os.path.join(vpc.network_dir(), "05-ec2-netgen-02000000000a.network")).read()
     expect("DHCP=ipv6" in network and "UseAddress=no" in network and "DHCPv6Client=always" in network,
            "the IPv6-only ENI's file does not run DHCPv6 for its options:\n" + network)
@@ -687,12 +692,7 @@ V6_HOTPLUG = ENI("ens7", "02:00:00:00:01:03", 4, 2, [], ["2001:db8:0:4::30"])
                         "while a third ENI is attached")
 def v6_continuous(vpc):
     def attach():
-        vpc.plug(V6_HOTPLUG)
-        vpc.write_srcdst()
-        vpc.write_dnsmasq_hosts()
-        vpc.publish(vpc.metadata())
-        result = vpc.ec2netgen(["apply", "--wait-for", V6_HOTPLUG.name])
-        expect(result.returncode == 0, "apply --wait-for %s failed: %s%s" % (V6_HOTPLUG.name, result.stdout, result.stderr))
+        hot_attach(vpc, V6_HOTPLUG)
     targets = [(role, address) for address in V6_PRIMARY.ipv6s + V6_SECOND.ipv6s for role in ["r1", "r4"]]
     detail = pinged_throughout(vpc, targets, [(1.0, "reconfigure ens6", reconfigure(vpc, V6_SECOND)),
                                               (4.0, "reconfigure ens5", reconfigure(vpc, V6_PRIMARY)),
