@@ -332,6 +332,13 @@ class Suite:
         check("%s: udev started ec2-netgen@%s.service (journal)" % (label, name),
               configured in journal or (by_refresh and "no change" in journal),
               "%s (refresh timer configured it meanwhile: %s)" % (journal[-300:], by_refresh))
+        # Whichever run wrote the new ENI's files said so in a catalogued entry keyed by the
+        # ENI's id (journalctl EC2_ENI_ID=…), in this boot, after the attach.
+        fields = self.inst.out("journalctl --no-pager -o export --after-cursor='%s' MESSAGE_ID=49a24502605e4ebe993e67e51b6c3eed "
+                               "| grep '^EC2_ENI_ID='" % cursor)
+        ids = sorted(set(line.split("=", 1)[1] for line in fields.splitlines() if "=" in line))
+        check("%s: the journal holds a structured entry (MESSAGE_ID, EC2_ENI_ID) for the new ENI" % label,
+              eni.interface_id in ids, "EC2_ENI_ID values of the catalogued entries since the attach: %r" % ids)
         problem = None
         for _ in range(20):  # the altnames follow the re-triggered add event
             problem = self.link_file_applied(eni)
@@ -483,12 +490,6 @@ class Suite:
         failed = self.inst.out("systemctl --failed --plain --no-legend")
         check("%s: every ec2-netgen unit is active or inactive (dead); systemctl --failed is empty" % label,
               units and not bad and not failed.strip(), "%s %s" % (bad, failed.strip()))
-        # One query reads both fields off the same entries (journalctl -F once listed no value
-        # on 262 while the entries carried it: its field index is not what is asserted here).
-        fields = self.inst.out("journalctl --no-pager -o export MESSAGE_ID=49a24502605e4ebe993e67e51b6c3eed | grep '^EC2_ENI_ID='")
-        ids = sorted(set(line.split("=", 1)[1] for line in fields.splitlines() if "=" in line))
-        check("%s: the journal holds ec2-netgen's structured entries (EC2_ENI_ID, MESSAGE_ID)" % label,
-              any(i.startswith("eni-0") for i in ids), "EC2_ENI_ID values on the catalogued entries: %r" % ids)
 
     def switched_off(self, what, vendor="Amazon EC2", cmdline=""):
         label = "%s: %s" % (self.label, what)
