@@ -338,7 +338,8 @@ class Suite:
                                "| grep '^EC2_ENI_ID='" % cursor)
         ids = sorted(set(line.split("=", 1)[1] for line in fields.splitlines() if "=" in line))
         check("%s: the journal holds a structured entry (MESSAGE_ID, EC2_ENI_ID) for the new ENI" % label,
-              eni.interface_id in ids, "EC2_ENI_ID values of the catalogued entries since the attach: %r" % ids)
+              eni.interface_id in ids, "EC2_ENI_ID values of the catalogued entries since the attach: %r" % ids,
+              key="attach-journal")
         problem = None
         for _ in range(20):  # the altnames follow the re-triggered add event
             problem = self.link_file_applied(eni)
