@@ -75,6 +75,13 @@ func explain(_ address: IPAddress, in plan: Plan, effects: SystemEffects) -> (li
     }
     lines.append("Table \(interface.table) holds (planned):")
     for route in interface.routes where route.family == source.family { lines.append("  \(route)") }
+    if source.family == .ipv6, interface.ipv6, interface.ipv6Router == nil {
+        // Planning adds these routes only through a learned router (the nexthop misroute).
+        lines.append("No IPv6 router is learned for \(link) yet: the VPC's IPv6 blocks and a default route through that "
+                     + "router join table \(interface.table) at the apply that learns it from the ENI's router "
+                     + "advertisements; until then a reply to the subnet of another ENI of this instance takes the main "
+                     + "table's on-link route through that ENI.")
+    }
     lines.append("Every priority stays below the kernel's own lookup main at 32766.")
     return (lines, true)
 }

@@ -1,4 +1,5 @@
 import EC2NetCore
+import EC2NetFS
 import Foundation
 import Testing
 import EC2NetTestSupport
@@ -227,6 +228,20 @@ struct CommandLineTests {
                                 encoding: .utf8)
         #expect(eni.status == 0 && eni.stdout.contains(single), "\(eni.stdout)")
         #expect(eni.stdout.components(separatedBy: " of ENI eni-0a1b2c3d4e5f60002").count - 1 == 7)
+    }
+
+    @Test("explain: an IPv6 ENI says its VPC blocks wait for its router until one is learned, then lists them through it")
+    func explainLearnedRouter() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        #expect(try TestSupport.run(["apply", "--metadata", Self.metadata, "--links", Self.links, "--root", root.path]).status == 0)
+        let waiting = try TestSupport.run(["explain", "2600:1f14:abc:d02::20", "--root", root.path, "--links", Self.links])
+        #expect(waiting.status == 0 && waiting.stdout.contains("No IPv6 router is learned for ens6 yet"), "\(waiting.stdout)")
+        #expect(!waiting.stdout.contains("via fe80::"), "\(waiting.stdout)")
+        try LearnedRouters(root: root.path).save([try #require(MACAddress("02:00:00:00:00:02")): try #require(IPv6Address("fe80::1"))])
+        let learned = try TestSupport.run(["explain", "2600:1f14:abc:d02::20", "--root", root.path, "--links", Self.links])
+        #expect(learned.status == 0 && !learned.stdout.contains("No IPv6 router is learned"), "\(learned.stdout)")
+        #expect(learned.stdout.contains("2600:1f14:abc:d00::/56 via fe80::1"), "\(learned.stdout)")
     }
 
     /// What `--help` offers, the man page and README must name: an option nobody can find
