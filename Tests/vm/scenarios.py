@@ -12,7 +12,7 @@ upgrades from the --previous release's package.
 --shell boots the instance with the package installed and the VPC up, prints how to
 reach its serial console, and waits for Enter (the debugging shell of README).
 """
-import os, re, subprocess, sys, time
+import json, os, re, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -333,10 +333,14 @@ class Suite:
               configured in journal or (by_refresh and "no change" in journal),
               "%s (refresh timer configured it meanwhile: %s)" % (journal[-300:], by_refresh))
         # Whichever run wrote the new ENI's files said so in a catalogued entry keyed by the
-        # ENI's id (journalctl EC2_ENI_ID=…), in this boot, after the attach.
-        fields = self.inst.out("journalctl --no-pager -o export --after-cursor='%s' MESSAGE_ID=49a24502605e4ebe993e67e51b6c3eed "
-                               "| grep '^EC2_ENI_ID='" % cursor)
-        ids = sorted(set(line.split("=", 1)[1] for line in fields.splitlines() if "=" in line))
+        # ENI's id (journalctl EC2_ENI_ID=…), in this boot, after the attach. The entries
+        # are filtered here, not by a journalctl match: in a bookworm guest (journalctl 252)
+        # --after-cursor with a MESSAGE_ID match printed nothing while -o verbose after the
+        # same cursor showed the entry.
+        entries = self.inst.out("journalctl --no-pager -o json --output-fields=MESSAGE_ID,EC2_ENI_ID --after-cursor='%s'"
+                                % cursor)
+        ids = sorted(set(entry.get("EC2_ENI_ID") for entry in map(json.loads, filter(None, entries.splitlines()))
+                         if entry.get("MESSAGE_ID") == "49a24502605e4ebe993e67e51b6c3eed" and "EC2_ENI_ID" in entry))
         check("%s: the journal holds a structured entry (MESSAGE_ID, EC2_ENI_ID) for the new ENI" % label,
               eni.interface_id in ids, "EC2_ENI_ID values of the catalogued entries since the attach: %r" % ids,
               key="attach-journal")
