@@ -2,7 +2,7 @@
 recording pass or fail with its message, so one failing scenario never hides the others."""
 import os, re, subprocess, threading, time
 
-from vpc import DNS_ANSWER, DNS_V6, ENI, REPO
+from vpc import DHCP6_LEASE, DNS_ANSWER, DNS_V6, ENI, REPO
 
 RESULTS = []
 
@@ -702,7 +702,69 @@ def v6_continuous(vpc):
     return detail
 
 
-V6_SCENARIOS = [v6_first_apply, v6_replies, v6_dns, v6_refresh, v6_continuous]
+@check("V6-lease", "IPv6-only instance: through a DHCPv6 renew (ens5) and a rebind (ens6, its renews unanswered) "
+                   "at EC2's timers, every IPv6 address of both ENIs, pinged every 50 ms from beyond the gateway and "
+                   "from the subnet, loses no reply, and both links keep the DNS server")
+def v6_lease(vpc):
+    _, since = vpc.dhcp6_exchanges()
+    vpc.block_dhcp6_renew(V6_SECOND, True)
+    targets = [(role, address) for address in V6_PRIMARY.ipv6s + V6_SECOND.ipv6s for role in ["r1", "r4"]]
+    sent_received = {target: [0, 0] for target in targets}
+    stop = threading.Event()
+
+    def pinger(role, target):
+        # One-second rounds, each waiting for its last reply, so that stopping the window
+        # never counts a reply still in flight as lost.
+        while not stop.is_set():
+            sent, received = vpc.ping(role, target, count=20, interval=0.05, wait=1)
+            sent_received[(role, target)][0] += sent
+            sent_received[(role, target)][1] += received
+
+    drops_before, flows_before = vpc.drops(), vpc.dropped_flows()
+    threads = [threading.Thread(target=pinger, args=target) for target in targets]
+    for thread in threads:
+        thread.start()
+    started, seen, replies = time.time(), {}, []
+    try:
+        # Each link's next T1 comes at most 75 s after its last lease, ens6's rebind at
+        # most 126 s after it (dnsmasq's T2 for EC2's lease): the window ends 3 s after
+        # both, or at one full lease time without them.
+        while time.time() < started + DHCP6_LEASE and len(seen) < 2:
+            time.sleep(0.5)
+            replies, _ = vpc.dhcp6_exchanges(since)
+            for kind, address, t1, t2 in replies:
+                if (kind, address) in [("RENEW", V6_PRIMARY.ipv6s[0]), ("REBIND", V6_SECOND.ipv6s[0])]:
+                    seen.setdefault(kind, (time.time() - started, t1, t2))
+        time.sleep(3)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        vpc.block_dhcp6_renew(V6_SECOND, False)
+    events = "; ".join("%s answered at %.0f s (its reply: T1 %s, T2 %s)" % (kind, at, t1, t2)
+                       for kind, (at, t1, t2) in sorted(seen.items()))
+    expect(len(seen) == 2, "within %d s, not both a renew of %s and a rebind of %s: %s (exchanges: %s)"
+           % (DHCP6_LEASE, V6_PRIMARY.ipv6s[0], V6_SECOND.ipv6s[0], events or "neither", replies))
+    # A lease starts with EC2's renew time (dnsmasq takes up to a sixteenth off the timers
+    # of the replies to a renew or rebind).
+    everything, _ = vpc.dhcp6_exchanges()
+    started_leases = [(address, t1) for kind, address, t1, _ in everything if kind in ("SOLICIT", "REQUEST")]
+    expect(started_leases and all(t1 == DHCP6_LEASE // 2 for _, t1 in started_leases),
+           "the emulation did not serve EC2's renew time at the start of each lease: %s" % started_leases)
+    lost = {key: sent - received for key, (sent, received) in sent_received.items()}
+    dropped = {eni: n - drops_before.get(eni, 0) for eni, n in vpc.drops().items() if n - drops_before.get(eni, 0)}
+    summary = ", ".join("%s->%s %d/%d" % (role, t, lost[(role, t)], sent_received[(role, t)][0]) for role, t in sorted(lost))
+    expect(all(n == 0 for n in lost.values()) and not dropped,
+           "replies lost: %s; %s; dropped by the source/destination check: %s %s"
+           % (summary, events, dropped, vpc.flows_since(flows_before)))
+    for eni in [V6_PRIMARY, V6_SECOND]:
+        servers = vpc.link_dns(eni.name)
+        expect(DNS_V6 in servers, "%s lost the DNS server from DHCPv6 across the %s: %s"
+               % (eni.name, "renew" if eni is V6_PRIMARY else "rebind", servers))
+    return "%s; %s" % (events, summary)
+
+
+V6_SCENARIOS = [v6_first_apply, v6_replies, v6_dns, v6_refresh, v6_continuous, v6_lease]
 
 
 # A two-card instance (its own VPC run), ENIs at (card, device) (0,0), (0,1), (1,0), and

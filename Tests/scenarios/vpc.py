@@ -46,6 +46,14 @@ SUBNETS = {
     4: (None, "2001:db8:0:4"),
 }
 
+# EC2's DHCPv6 lease: renew (T1) 75 s, rebind (T2) 120 s, preferred 150 s, valid 450 s (as
+# cloud-init's lease tracker records them on EC2). dnsmasq derives all four from one lease
+# time (T1 half of it, T2 seven eighths of it in whole eighths, preferred = valid), so
+# 150 s serves EC2's renew and preferred lifetime exactly, the rebind at 126 s instead of
+# 120 s, and a valid lifetime of 150 s instead of 450 s: an address that is not renewed
+# goes sooner than on EC2, never later.
+DHCP6_LEASE = 150
+
 # EC2's link-local services as Nitro serves them over IPv6: IMDS and the DNS resolver.
 IMDS_V6, DNS_V6 = "fd00:ec2::254", "fd00:ec2::253"
 # A name the VPC's resolver answers (the DNS checks resolve it).
@@ -210,8 +218,45 @@ class VPC:
             argv += ["--interface=br%d" % index]
             if v4:
                 argv += ["--dhcp-range=%s.0,static,255.255.255.0,1h" % v4]
-            argv += ["--dhcp-range=%s::,static,64,1h" % v6]
+            argv += ["--dhcp-range=%s::,static,64,%d" % (v6, DHCP6_LEASE)]
         self.dnsmasq = self.spawn(argv, "dnsmasq.log")
+
+    def dhcp6_exchanges(self, since=0):
+        """The DHCPv6 exchanges dnsmasq answered after byte `since` of its log, in order:
+        (what the client sent: SOLICIT, REQUEST, RENEW, REBIND, ...; the address leased;
+        T1; T2) per reply; and the log's size."""
+        with open(os.path.join(self.work, "dnsmasq.log"), errors="replace") as f:
+            f.seek(since)
+            text = f.read()
+            size = f.tell()
+        asked, replies, timers = {}, [], {}
+        # --log-dhcp prints "<xid> DHCPRENEW(br4) <client id>", then "<xid> DHCPREPLY(br4)
+        # <address> ..." and the options sent, among them "<xid> sent ... ia-na ... T1=.. T2=..".
+        for line in text.splitlines():
+            match = re.search(r" (\d+) DHCP(SOLICIT|REQUEST|RENEW|REBIND|CONFIRM|INFORMATION-REQUEST)\(", line)
+            if match:
+                asked[match.group(1)] = match.group(2)
+                continue
+            match = re.search(r" (\d+) sent size: *\d+ option: *3 ia-na .*T1=(\d+) T2=(\d+)", line)
+            if match:
+                timers[match.group(1)] = (int(match.group(2)), int(match.group(3)))
+                continue
+            match = re.search(r" (\d+) DHCPREPLY\(\w+\) ([0-9a-f:]+) ", line)
+            if match and match.group(1) in asked:
+                replies.append((match.group(1), asked[match.group(1)], match.group(2)))
+        return [(kind, address) + timers.get(xid, (None, None)) for xid, kind, address in replies], size
+
+    def block_dhcp6_renew(self, eni, blocked):
+        """Drops the DHCPv6 Renew messages (type 5) entering from the ENI's port, so that its
+        client rebinds at T2, as when the server that leased an address does not answer."""
+        table = "ec2renew_%s" % eni.name
+        if blocked:
+            self.sh("vpc", "nft add table bridge %s && nft add chain bridge %s pre "
+                           "'{ type filter hook prerouting priority -300; }' && nft add rule bridge %s pre "
+                           "iifname %s ether type ip6 ip6 nexthdr udp udp dport 547 @th,64,8 5 counter drop"
+                           % (table, table, table, eni.port))
+        else:
+            self.sh("vpc", "nft delete table bridge %s" % table, check=False)
 
     def start_resolver(self):
         """The VPC's DNS resolver at fd00:ec2::253 (a second dnsmasq, DNS only), answering
