@@ -81,7 +81,7 @@ def has_ra_default(vpc, table):
 def reaches(vpc, role, target, what, last_try=True):
     """Every ping answered and nothing dropped by the source/destination check. With
     last_try=False a failure returns False instead of failing the check."""
-    before = vpc.drops()
+    before, flows_before = vpc.drops(), vpc.dropped_flows()
     sent, received = vpc.ping(role, target, count=3, interval=0.2)
     dropped = {k: v - before.get(k, 0) for k, v in vpc.drops().items() if v != before.get(k, 0)}
     if not last_try and (received != sent or dropped):
@@ -93,7 +93,11 @@ def reaches(vpc, role, target, what, last_try=True):
                          % (family, family, family), check=False).stdout
         print("     state after %s -> %s (ping ended %s):\n%s" % (role, target, time.strftime("%H:%M:%S"), "\n".join("       " + line for line in state.splitlines())), flush=True)
     expect(received == sent, "%s: %s -> %s: %d of %d replies; source/dest check dropped %s" % (what, role, target, received, sent, dropped or "nothing"))
-    expect(not dropped, "%s: replies arrived but the source/dest check dropped %s" % (what, dropped))
+    if dropped:
+        # A flow the check had dropped before is not new: then every flow of those ENIs.
+        flows = vpc.flows_since(flows_before) or {eni: sorted(seen) for eni, seen in vpc.dropped_flows().items()
+                                                  if eni in dropped}
+        expect(False, "%s: replies arrived but the source/dest check dropped %s: %s" % (what, dropped, flows))
     return True
 
 
