@@ -158,9 +158,9 @@ def render(results, tools, image, rounds, quick, parallel=1):
         "round boots a new instance (a new instance-id: cloud-init's first boot) from a disk on which the tool was "
         "installed in an earlier boot, as an AMI would be made. Cells: median (min–max) of the rounds; times under TCG, "
         "unscaled. The floor's network-online.target came at %.1f s (first boot) and %.1f s (reboot): what a tool adds "
-        "is its figure minus these." % ((" --quick" if quick else "") + ("" if parallel == (3 if quick else 1) else " --parallel %d" % parallel)
+        "is its figure minus these." % ((" --quick" if quick else "") + ("" if parallel == (2 if quick else 1) else " --parallel %d" % parallel)
                                         + ("" if quick or rounds == 5 else " --rounds %d" % rounds), " to ".join(dates), rounds, "" if rounds == 1 else "s",
-                                        "one guest at a time" if parallel == 1 else "%d guests at a time, sharing the cores, their boots one at a time" % parallel,
+                                        "one guest at a time" if parallel == 1 else "%d guests at a time, sharing the cores" % parallel,
                                         versions, floor[0], floor[1]),
         "",
         "How each is installed: ec2-netgen with `apt-get install ./ec2-netgen_*.deb` (its cloud.cfg.d file leaves cloud-init "
