@@ -18,22 +18,9 @@ public struct ManagedDirectory: Sendable {
     /// Makes the directory hold exactly `artifacts` among its marked files, except the
     /// names in `preserve` (ENIs whose metadata is incomplete), which are left untouched.
     public func sync(_ artifacts: [Artifact], preserve: Set<String> = []) throws(FSError) -> SyncReport {
-        try FileIO.makeDirectories(path)
         var report = SyncReport()
+        try write(artifacts, into: &report)
         let wanted = Set(artifacts.map(\.name))
-        for artifact in artifacts.sorted(by: { $0.name < $1.name }) {
-            let target = path + "/" + artifact.name
-            let bytes = artifact.bytes
-            if try isCurrent(target, bytes: bytes, mode: artifact.mode) {
-                report.unchanged.append(artifact.name)
-                continue
-            }
-            let existed = access(target, F_OK) == 0
-            // Each file is replaced atomically (rename); the directory is fsynced once at the
-            // end, which makes every rename durable without one fsync per file.
-            try FileIO.writeAtomically(target, contents: bytes, mode: artifact.mode, syncDirectory: false)
-            if existed { report.updated.append(artifact.name) } else { report.created.append(artifact.name) }
-        }
         for name in try FileIO.list(path) {
             if (name.hasPrefix("." + Artifact.namePrefix) || name.hasPrefix("." + Artifact.unmanagedPrefix)) && name.hasSuffix(".tmp") {
                 // A temp file left by a run that was killed mid-write; networkd ignores
@@ -49,6 +36,32 @@ public struct ManagedDirectory: Sendable {
         }
         if report.changed { try FileIO.syncDirectory(path) }
         return report
+    }
+
+    /// Writes `artifacts` where their bytes differ and removes nothing: a step before the
+    /// sync that follows it (AddressStaging.swift).
+    public func update(_ artifacts: [Artifact]) throws(FSError) -> SyncReport {
+        var report = SyncReport()
+        try write(artifacts, into: &report)
+        if report.changed { try FileIO.syncDirectory(path) }
+        return report
+    }
+
+    private func write(_ artifacts: [Artifact], into report: inout SyncReport) throws(FSError) {
+        try FileIO.makeDirectories(path)
+        for artifact in artifacts.sorted(by: { $0.name < $1.name }) {
+            let target = path + "/" + artifact.name
+            let bytes = artifact.bytes
+            if try isCurrent(target, bytes: bytes, mode: artifact.mode) {
+                report.unchanged.append(artifact.name)
+                continue
+            }
+            let existed = access(target, F_OK) == 0
+            // Each file is replaced atomically (rename); the directory is fsynced once at the
+            // end, which makes every rename durable without one fsync per file.
+            try FileIO.writeAtomically(target, contents: bytes, mode: artifact.mode, syncDirectory: false)
+            if existed { report.updated.append(artifact.name) } else { report.created.append(artifact.name) }
+        }
     }
 
     /// Names of the marked files currently present.
@@ -96,6 +109,19 @@ public struct SyncReport: Equatable, Sendable {
 
     /// True when networkd must be told to reload.
     public var changed: Bool { !created.isEmpty || !updated.isEmpty || !removed.isEmpty }
+
+    /// What an earlier step and this sync did together, as one sync: a file the earlier
+    /// step created counts as created, one it updated as updated, whatever this sync did.
+    public func following(_ earlier: SyncReport) -> SyncReport {
+        var result = self
+        let gone = Set(removed)
+        let created = Set(self.created + earlier.created).subtracting(gone)
+        let touched = created.union(earlier.updated).union(updated).subtracting(gone)
+        result.created = created.sorted()
+        result.updated = touched.subtracting(created).sorted()
+        result.unchanged = unchanged.filter { !touched.contains($0) }
+        return result
+    }
 }
 
 extension String {

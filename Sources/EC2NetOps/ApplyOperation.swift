@@ -33,6 +33,10 @@ public struct ApplyRequest {
     /// comes after its link-local address passes DAD (about 1 s) and a solicitation
     /// delay of up to 1 s, so about 2 s after the link is up: the wait must outlast that.
     public var routerWait: Duration = .seconds(5)
+    /// How long an apply that brings static addresses onto a link waits for their rules
+    /// and table before adding them (AddressStaging.swift). networkd installs them within
+    /// milliseconds of the reload; the bound is for a networkd that does not.
+    public var stagingLimit: Duration = .seconds(3)
     /// Called with the lock's path when another run holds it, before this one waits.
     public var whileWaitingForLock: ((String) -> Void)?
 
@@ -90,10 +94,14 @@ public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> App
     defer { withExtendedLifetime(lock) {} }
     guard let metadata = try readMetadata(request, effects: effects) else { return try applyFirstBoot(request, effects: effects) }
     let (plan, options, knownRouters) = try planApply(request, instance: metadata.instance, effects: effects)
-    var report = try commit(plan, metadata: metadata, request: request, routers: options.ipv6Routers, knownRouters: knownRouters)
+    // The links' addresses before this apply changes anything: which addresses arrive,
+    // and which an IPv6-only ENI's hand-over has already seen.
+    let present = effects.kernel.flatMap { try? $0.addresses() }
+    var report = try commit(plan, metadata: metadata, request: request, routers: options.ipv6Routers, knownRouters: knownRouters,
+                            effects: effects, present: present)
     report.warnings += request.configurationProblems.map { "ignoring \($0)" }
     report.warnings += unmatchedOverrides(options, plan: plan, links: request.links)
-    try notify(&report, request: request, effects: effects)
+    try notify(&report, request: request, effects: effects, present: present)
     return report
 }
 
@@ -160,18 +168,21 @@ func planApply(_ request: ApplyRequest, instance: Instance, effects: SystemEffec
     return (try EC2NetCore.plan(instance, links: request.links, options: options), options, knownRouters)
 }
 
-/// Step 3, commit: the managed files, then what describes them. The learned routers, the
+/// Step 3, commit: the managed files (addresses arriving on a link after their rules,
+/// AddressStaging.swift), then what describes them. The learned routers, the
 /// cache and the record come after the files: status and the next boot plan with what
 /// was saved, and the cache must never describe a state the files do not have yet (a
 /// failed read never reaches this step). A read-only /var/lib (the boot service) keeps
 /// the routers file as it was. A document the operator gave is recorded for `status`,
 /// not cached for the next boot.
-func commit(_ plan: Plan, metadata: ReadMetadata, request: ApplyRequest,
-            routers: [MACAddress: IPv6Address], knownRouters: [MACAddress: IPv6Address]) throws -> ApplyReport {
+func commit(_ plan: Plan, metadata: ReadMetadata, request: ApplyRequest, routers: [MACAddress: IPv6Address],
+            knownRouters: [MACAddress: IPv6Address], effects: SystemEffects, present: [Netlink.Address]?) throws -> ApplyReport {
     let root = request.root
     let directory = ManagedDirectory(root: root)
     let diff = request.reportDiff ? pendingChanges(plan, root: root) : nil
-    let sync = try directory.sync(render(plan), preserve: plan.keptFileNames)
+    let staged = try stageArrivingAddresses(plan, request: request, effects: effects, present: present)
+    var sync = try directory.sync(render(plan), preserve: plan.keptFileNames)
+    if let staged { sync = sync.following(staged.sync) }
     if routers != knownRouters { _ = try? LearnedRouters(root: root).save(routers) }
     // The record and the cache hold canonical bytes, and parsing then serializing them
     // gives them back: a document read from exactly the recorded bytes (every boot, every
@@ -185,16 +196,17 @@ func commit(_ plan: Plan, metadata: ReadMetadata, request: ApplyRequest,
     if let summary = metadata.imdsSummary { LastRun(root: root).record(ok: true, detail: summary) }
     var report = ApplyReport(plan: plan, sync: sync, directory: directory.path, imdsSummary: metadata.imdsSummary)
     report.diff = diff
+    report.warnings = staged?.warnings ?? []
     return report
 }
 
 /// Step 4, notify: the journal, networkd (only when a file changed), udev for changed
 /// `.link` files, and last, since it may watch a link for a second or two, the DHCPv6
 /// hand-over of an IPv6-only ENI.
-func notify(_ report: inout ApplyReport, request: ApplyRequest, effects: SystemEffects) throws {
+func notify(_ report: inout ApplyReport, request: ApplyRequest, effects: SystemEffects, present: [Netlink.Address]?) throws {
     journal(report.sync, plan: report.plan, log: effects.log)
     let handover = report.sync.changed && effects.networkd != nil
-        ? handoverLinks(report.plan, sync: report.sync, links: request.links, kernel: effects.kernel) : []
+        ? handoverLinks(report.plan, sync: report.sync, links: request.links, present: present) : []
     report.reload = try reloadIfChanged(report.sync, effects: effects)
     if let trigger = effects.trigger {
         report.warnings += retrigger(report.sync, plan: report.plan, trigger: trigger, sendEvents: request.retriggerLinks)

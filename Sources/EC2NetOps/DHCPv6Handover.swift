@@ -60,11 +60,11 @@ func confirmDHCPv6Handover(_ links: [HandoverLink], networkd: NetworkdService, k
     }
 }
 
-/// The links to watch, read before the reload: those whose `.network` this apply created
-/// and whose ENI has DHCPv6 and declared IPv6 addresses, each with the declared addresses
-/// already on it. Without the kernel's addresses (none to read, or the read failed) none
-/// count as seen yet.
-func handoverLinks(_ plan: Plan, sync: SyncReport, links: [Link], kernel: KernelState?) -> [HandoverLink] {
+/// The links to watch: those whose `.network` this apply created and whose ENI has
+/// DHCPv6 and declared IPv6 addresses, each with the declared addresses on it before the
+/// apply changed anything (`present`). Without those (no kernel to read, or the read
+/// failed) none count as seen yet.
+func handoverLinks(_ plan: Plan, sync: SyncReport, links: [Link], present: [Netlink.Address]?) -> [HandoverLink] {
     let created = Set(sync.created)
     var watched: [HandoverLink] = []
     for interface in plan.interfaces where interface.dhcp6 && created.contains(Artifact.networkFileName(for: interface.mac)) {
@@ -72,7 +72,7 @@ func handoverLinks(_ plan: Plan, sync: SyncReport, links: [Link], kernel: Kernel
         let declared = Set(interface.addresses.map(\.address).filter { $0.family == .ipv6 })
         if !declared.isEmpty { watched.append(HandoverLink(name: name, index: link.index, declared: declared)) }
     }
-    guard !watched.isEmpty, let present = try? kernel?.addresses() else { return watched }
+    guard !watched.isEmpty, let present else { return watched }
     for index in watched.indices {
         let onLink = present.filter { $0.interfaceIndex == watched[index].index }.map(\.address)
         watched[index].seen = watched[index].declared.intersection(onLink)

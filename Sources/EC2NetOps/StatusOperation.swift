@@ -63,7 +63,7 @@ public func status(_ request: StatusRequest, effects: SystemEffects) -> StatusRe
         report.interfaces.append(entry)
     }
     if let kernel {
-        for rule in plan.mainRules where !kernel.rules.contains(rule) {
+        for rule in missingRules(plan.mainRules, in: kernel.rules) {
             report.problems.append(StatusProblem(.missingMainRule, "kernel lacks the main-table rule \(rule)"))
         }
     }
@@ -177,12 +177,8 @@ private func checkAppliedFile(_ entry: inout StatusReport.Interface, networkd: N
 
 /// The ENI's rules and routes are in the kernel.
 private func checkKernel(_ entry: inout StatusReport.Interface, kernel: (rules: [RoutingPolicyRule], routes: [Netlink.Route])) {
-    entry.missingRules = entry.plan.rules.filter { !kernel.rules.contains($0) }.map(\.description)
-    for route in entry.plan.routes where !kernel.routes.contains(where: { present in
-        present.family == route.family && present.table == route.table && present.destination == route.destination
-    }) {
-        entry.missingRoutes.append(route.description)
-    }
+    entry.missingRules = missingRules(entry.plan.rules, in: kernel.rules).map(\.description)
+    entry.missingRoutes = missingRoutes(entry.plan.routes, in: kernel.routes).map(\.description)
     if !entry.missingRules.isEmpty {
         entry.problems.append(StatusProblem(.missingRules,
                                             "kernel lacks \(entry.missingRules.count) rule(s): \(entry.missingRules.joined(separator: "; "))"))

@@ -243,12 +243,14 @@ def s13(vpc):
     reaches(vpc, "r1", "10.0.2.65", "S13")
 
 
-@check("S9", "a secondary IPv4 added in IMDS is reachable after the timer's apply; pings every 50 ms lose nothing")
+@check("S9", "a secondary IPv4 added in IMDS is reachable after the timer's apply, on its link only after its rule "
+            "(one reload for the rule, one for the address); pings every 50 ms lose nothing")
 def s9(vpc):
     SECOND.ipv4s.append("10.0.2.22")
     vpc.write_srcdst()
     vpc.publish(vpc.metadata())
     results = {}
+    monitor = vpc.enter(["ip", "-o", "monitor", "address", "rule"], "s9-monitor.log")
 
     def pinger(target):
         results[target] = vpc.ping("r2", target, count=80, interval=0.05, wait=1)
@@ -263,8 +265,16 @@ def s9(vpc):
     expect("updated" in result.stdout and "reloaded" in result.stdout, "apply did not update and reload: %s" % result.stdout)
     for thread in threads:
         thread.join()
-    expect(vpc.reload_count() - reloads == 1, "%d reloads for one changed file" % (vpc.reload_count() - reloads))
+    expect(vpc.reload_count() - reloads == 2, "%d reloads for one new address (one for its rule, one for the address)"
+           % (vpc.reload_count() - reloads))
     vpc.wait_for(lambda: vpc.has_address("ens6", "10.0.2.22"), 10, "10.0.2.22 on ens6")
+    monitor.terminate()
+    monitor.wait()
+    vpc.pids.remove(monitor)
+    with open(os.path.join(vpc.work, "s9-monitor.log")) as f:
+        exposed = address_without_routing(f.read().splitlines(), address=r"^\d+: ens6\s+inet 10\.0\.2\.22/",
+                                          routing={"its rule": r"from 10\.0\.2\.22 lookup 10001"})
+    expect(not exposed, "10.0.2.22 was on ens6 without %s (kernel monitor, event %d: %s)" % exposed if exposed else "")
     reaches(vpc, "r1", "10.0.2.22", "S9 new address")
     lost = {t: s - r for t, (s, r) in results.items()}
     # Both families: KeepConfiguration=dhcp keeps the lease, static IPv6 from IMDS keeps
@@ -301,6 +311,10 @@ def s10(vpc):
             "from the primary's subnet from the attach on, no reply of the new ENI leaves through another")
 def s7(vpc):
     drops_before, flows_before = vpc.drops(), vpc.dropped_flows()
+    # The kernel's own record of the order: the address of a static secondary must come
+    # after its rules and its table's default route, or a reply in between goes by main.
+    monitor = vpc.enter(["ip", "-o", "monitor", "address", "rule", "route"], "s7-monitor.log")
+    time.sleep(0.2)
     vpc.plug(HOTPLUG)
     vpc.write_srcdst()
     vpc.write_dnsmasq_hosts()
@@ -333,10 +347,39 @@ def s7(vpc):
     outputs = [p.communicate(timeout=30)[0].strip().splitlines()[-2:] for p in pingers]
     for p in pingers:
         vpc.pids.remove(p)
+    monitor.terminate()
+    monitor.wait()
+    vpc.pids.remove(monitor)
     dropped = {eni: count - drops_before.get(eni, 0) for eni, count in vpc.drops().items() if count - drops_before.get(eni, 0)}
     expect(not dropped, "replies of the new ENI dropped by the source/destination check: %s %s; pingers: %s"
            % (dropped, vpc.flows_since(flows_before), outputs))
+    with open(os.path.join(vpc.work, "s7-monitor.log")) as f:
+        events = f.read().splitlines()
+    exposed = address_without_routing(events, address=r"^\d+: ens8\s+inet 10\.0\.3\.41/",
+                                      routing={"its rule": r"from 10\.0\.3\.41 lookup 10003",
+                                               "its table's default route": r"^default via 10\.0\.3\.1 dev ens8 table 10003"})
+    expect(not exposed, "the static secondary 10.0.3.41 was on ens8 without %s (kernel monitor, event %d: %s)" % exposed
+           if exposed else "")
     return "attach to first reply %.1f s; 10 ms pingers: %s" % (seconds, "; ".join(" ".join(o) for o in outputs))
+
+
+def address_without_routing(events, address, routing):
+    """Replays `ip -o monitor` lines: the first moment the address (a pattern) was on its
+    link while a routing entry it needs (name: pattern) was not, as (names missing, event
+    number, event); None when never."""
+    present = {name: False for name in routing}
+    on_link = False
+    for number, line in enumerate(events):
+        added = not line.startswith("Deleted")
+        if re.search(address, line.removeprefix("Deleted ")):
+            on_link = added
+        for name, pattern in routing.items():
+            if re.search(pattern, line.removeprefix("Deleted ")):
+                present[name] = added
+        missing = [name for name, there in present.items() if not there]
+        if on_link and missing:
+            return (" and ".join(missing), number, line)
+    return None
 
 
 @check("S8", "hot detach: no file, rule, route or table entry refers to the ENI afterwards")

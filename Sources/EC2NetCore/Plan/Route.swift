@@ -38,6 +38,14 @@ public struct Route: Equatable, Sendable {
     /// `Metric=`, when not networkd's default.
     public var metric: Int?
 
+    /// networkd installs it from the file alone, without a lease or an advertisement.
+    public var isStatic: Bool {
+        switch gateway {
+        case .onLink, .vpcRouter, .router: return true
+        case .dhcp4, .ipv6RA: return false
+        }
+    }
+
     /// Creates a route.
     public init(destination: IPPrefix?, family: IPFamily, gateway: Gateway, table: Int, metric: Int? = nil) {
         self.destination = destination
