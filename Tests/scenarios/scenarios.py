@@ -731,9 +731,6 @@ def reconfigure(vpc, eni):
     return action
 
 
-V6_HOTPLUG = ENI("ens7", "02:00:00:00:01:03", 4, 2, [], ["2001:db8:0:4::30"])
-
-
 @check("V6-continuous", "IPv6-only instance: pinged every 50 ms from beyond the gateway and from the subnet, every IPv6 "
                         "address of both ENIs loses no reply while each ENI is reconfigured (ReconfigureLink) and "
                         "while a third ENI is attached")
