@@ -44,6 +44,26 @@ struct ManagedDirectoryTests {
         #expect(mode == 0o644)
     }
 
+    @Test("update writes and removes nothing else; a sync after it reports both steps as one")
+    func updateThenSync() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let directory = ManagedDirectory(path: root.path)
+        let a = Artifact(name: Artifact.namePrefix + "a.network", contents: Self.header + "A\n")
+        let b = Artifact(name: Artifact.namePrefix + "b.network", contents: Self.header + "B\n")
+        let c = Artifact(name: Artifact.namePrefix + "c.network", contents: Self.header + "C\n")
+        _ = try directory.sync([a, b])
+        // A first step: a new file and a changed one, without the others' removal.
+        let first = try directory.update([Artifact(name: a.name, contents: Self.header + "A1\n"), c])
+        #expect(first.created == [c.name] && first.updated == [a.name] && first.removed.isEmpty)
+        #expect(try directory.managedFiles().sorted() == [a.name, b.name, c.name])
+        // Then the full set: c changes again (still created), a is back as before (updated
+        // by the first step), b goes.
+        let second = try directory.sync([a, Artifact(name: c.name, contents: Self.header + "C2\n")]).following(first)
+        #expect(second.created == [c.name] && second.updated == [a.name] && second.removed == [b.name] && second.unchanged.isEmpty,
+                "\(second)")
+    }
+
     @Test("preserved names are neither rewritten nor removed")
     func preserve() throws {
         let root = try TestSupport.temporaryDirectory()

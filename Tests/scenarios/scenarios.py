@@ -81,7 +81,7 @@ def has_ra_default(vpc, table):
 def reaches(vpc, role, target, what, last_try=True):
     """Every ping answered and nothing dropped by the source/destination check. With
     last_try=False a failure returns False instead of failing the check."""
-    before, flows_before = vpc.drops(), vpc.dropped_flows()
+    before, flows_before, started = vpc.drops(), vpc.dropped_flows(), time.time()
     sent, received = vpc.ping(role, target, count=3, interval=0.2)
     dropped = {k: v - before.get(k, 0) for k, v in vpc.drops().items() if v != before.get(k, 0)}
     if not last_try and (received != sent or dropped):
@@ -97,7 +97,8 @@ def reaches(vpc, role, target, what, last_try=True):
         # A flow the check had dropped before is not new: then every flow of those ENIs.
         flows = vpc.flows_since(flows_before) or {eni: sorted(seen) for eni, seen in vpc.dropped_flows().items()
                                                   if eni in dropped}
-        expect(False, "%s: replies arrived but the source/dest check dropped %s: %s" % (what, dropped, flows))
+        expect(False, "%s: replies arrived but the source/dest check dropped %s: %s; the packets: %s"
+               % (what, dropped, flows, "; ".join(vpc.dropped_packets(started)) or "not recorded"))
     return True
 
 

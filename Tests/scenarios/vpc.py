@@ -268,6 +268,7 @@ class VPC:
 
     # EC2 caps link-local services (IMDS, DNS, NTP) at 1024 packets/s per ENI.
     IMDS_RATE, IMDS_BURST = 1024, 50
+    SEEN_TIMEOUT = 3600  # seconds a dropped packet's record lasts (dropped_packets)
 
     def write_srcdst(self):
         """The VPC's source/destination check: per ENI port, only its own sources pass.
@@ -285,14 +286,21 @@ class VPC:
             v6 = ["::", "fe80::/10"] + eni.ipv6s
             # Each dropped flow (source . destination) is remembered too, so a check can say
             # which reply left through the wrong ENI.
+            # And each dropped packet's protocol and ports, with when it was last seen (the
+            # set's timeout counts down from the last update), to tell what sent it.
             rules.append("    iifname \"%s\" ether type ip ip saddr != { %s } add @flows4_%s { ip saddr . ip daddr } "
-                         "counter name \"drop_%s\" drop" % (eni.port, ", ".join(v4), eni.name, eni.name))
+                         "update @seen4_%s { ip saddr . ip daddr . meta l4proto . th sport . th dport } "
+                         "counter name \"drop_%s\" drop" % (eni.port, ", ".join(v4), eni.name, eni.name, eni.name))
             rules.append("    iifname \"%s\" ether type ip6 ip6 saddr != { %s } add @flows6_%s { ip6 saddr . ip6 daddr } "
-                         "counter name \"drop_%s\" drop" % (eni.port, ", ".join(v6), eni.name, eni.name))
+                         "update @seen6_%s { ip6 saddr . ip6 daddr . meta l4proto . th sport . th dport } "
+                         "counter name \"drop_%s\" drop" % (eni.port, ", ".join(v6), eni.name, eni.name, eni.name))
         rules += ["  }"]
         for eni in self.enis.values():
             rules.append("  set flows4_%s { type ipv4_addr . ipv4_addr; flags dynamic; size 1024; }" % eni.name)
             rules.append("  set flows6_%s { type ipv6_addr . ipv6_addr; flags dynamic; size 1024; }" % eni.name)
+            for family, address in [("4", "ipv4_addr"), ("6", "ipv6_addr")]:
+                rules.append("  set seen%s_%s { type %s . %s . inet_proto . inet_service . inet_service; flags dynamic,timeout; "
+                             "timeout %ds; size 1024; }" % (family, eni.name, address, address, self.SEEN_TIMEOUT))
             rules.append("  counter drop_%s { }" % eni.name)
             rules.append("  counter imds_%s { }" % eni.name)
             rules.append("  counter policed_%s { }" % eni.name)
@@ -347,6 +355,34 @@ class VPC:
                 if isinstance(pair, dict) and "concat" in pair:
                     flows.setdefault(eni, set()).add("%s->%s" % tuple(pair["concat"]))
         return flows
+
+    def dropped_packets(self, since):
+        """The packets the source/destination check dropped since `since` (time.time()),
+        as "ENI: source:port -> destination:port protocol at HH:MM:SS" (ICMP's "ports" are
+        its type and code, then its checksum), last seen first; only since the table was
+        last rewritten, to the second."""
+        result = self.sh("vpc", "nft -j list sets table bridge ec2srcdst", check=False)
+        now = time.time()
+        if result.returncode != 0:
+            return []
+        seen = []
+        for item in json.loads(result.stdout).get("nftables", []):
+            found = item.get("set")
+            if not found or not found.get("name", "").startswith("seen"):
+                continue
+            eni = found["name"].split("_", 1)[1]
+            for element in found.get("elem", []):
+                entry = element.get("elem", {}) if isinstance(element, dict) else {}
+                fields = entry.get("val", {}).get("concat") if isinstance(entry.get("val"), dict) else None
+                if not fields or "expires" not in entry:
+                    continue
+                last = now - (self.SEEN_TIMEOUT - entry["expires"])
+                if last < since - 1:
+                    continue
+                source, destination, protocol, sport, dport = fields
+                seen.append((last, "%s: %s:%s -> %s:%s %s at %s" % (eni, source, sport, destination, dport, protocol,
+                                                                     time.strftime("%H:%M:%S", time.localtime(last)))))
+        return [text for _, text in sorted(seen, reverse=True)]
 
     def flows_since(self, before):
         """The dropped flows not in `before` (an earlier dropped_flows()): ENI -> sorted list."""

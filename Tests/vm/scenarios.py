@@ -318,7 +318,9 @@ class Suite:
         drops = sum(self.vpc.drops().values()) - drops_before
         check("%s: no reply from the new ENI's addresses left through another ENI (pinged from the primary's subnet "
               "from device_add on)" % label, drops == 0,
-              "%d dropped by the source/destination check %s" % (drops, self.vpc.flows_since(flows_before)), key="attach-drops")
+              "%d dropped by the source/destination check %s; the packets: %s"
+              % (drops, self.vpc.flows_since(flows_before), "; ".join(self.vpc.dropped_packets(added)) or "not recorded"),
+              key="attach-drops")
         renamed = self.inst.out("journalctl -k -b --no-pager -o short-monotonic | grep 'renamed from' | tail -1")
         match = re.match(r"\[\s*([\d.]+)\]", renamed.strip())
         since_add = first_reply - (offset + float(match.group(1))) if match else None
