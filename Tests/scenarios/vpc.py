@@ -338,22 +338,30 @@ class VPC:
         """Packets the source/destination check dropped, per ENI, since setup."""
         return self.counters("drop")
 
+    def set_elements(self, *prefixes):
+        """(ENI, element) for every element of the srcdst table's sets named PREFIX_ENI;
+        an element is {"val": {"concat": [...]}, "expires": seconds left} when the set has
+        a timeout, else the bare {"concat": [...]}."""
+        result = self.sh("vpc", "nft -j list sets table bridge ec2srcdst", check=False)
+        if result.returncode != 0:
+            return
+        for item in json.loads(result.stdout).get("nftables", []):
+            found = item.get("set")
+            if not found or found.get("name", "").split("_", 1)[0] not in prefixes:
+                continue
+            eni = found["name"].split("_", 1)[1]
+            for element in found.get("elem", []):
+                if isinstance(element, dict):
+                    yield eni, element.get("elem", element)
+
     def dropped_flows(self):
         """The flows the source/destination check dropped since setup: ENI name -> set of
         "source->destination"."""
         flows = {name: set(seen) for name, seen in getattr(self, "flow_base", {}).items()}
-        result = self.sh("vpc", "nft -j list sets table bridge ec2srcdst", check=False)
-        if result.returncode != 0:
-            return flows
-        for item in json.loads(result.stdout).get("nftables", []):
-            found = item.get("set")
-            if not found or not found.get("name", "").startswith("flows"):
-                continue
-            eni = found["name"].split("_", 1)[1]
-            for element in found.get("elem", []):
-                pair = element.get("elem", {}).get("val", element) if isinstance(element, dict) else element
-                if isinstance(pair, dict) and "concat" in pair:
-                    flows.setdefault(eni, set()).add("%s->%s" % tuple(pair["concat"]))
+        for eni, element in self.set_elements("flows4", "flows6"):
+            pair = element.get("val", element)
+            if isinstance(pair, dict) and "concat" in pair:
+                flows.setdefault(eni, set()).add("%s->%s" % tuple(pair["concat"]))
         return flows
 
     def dropped_packets(self, since):
@@ -361,27 +369,18 @@ class VPC:
         as "ENI: source:port -> destination:port protocol at HH:MM:SS" (ICMP's "ports" are
         its type and code, then its checksum), last seen first; only since the table was
         last rewritten, to the second."""
-        result = self.sh("vpc", "nft -j list sets table bridge ec2srcdst", check=False)
         now = time.time()
-        if result.returncode != 0:
-            return []
         seen = []
-        for item in json.loads(result.stdout).get("nftables", []):
-            found = item.get("set")
-            if not found or not found.get("name", "").startswith("seen"):
+        for eni, element in self.set_elements("seen4", "seen6"):
+            fields = element.get("val", {}).get("concat") if isinstance(element.get("val"), dict) else None
+            if not fields or "expires" not in element:
                 continue
-            eni = found["name"].split("_", 1)[1]
-            for element in found.get("elem", []):
-                entry = element.get("elem", {}) if isinstance(element, dict) else {}
-                fields = entry.get("val", {}).get("concat") if isinstance(entry.get("val"), dict) else None
-                if not fields or "expires" not in entry:
-                    continue
-                last = now - (self.SEEN_TIMEOUT - entry["expires"])
-                if last < since - 1:
-                    continue
-                source, destination, protocol, sport, dport = fields
-                seen.append((last, "%s: %s:%s -> %s:%s %s at %s" % (eni, source, sport, destination, dport, protocol,
-                                                                     time.strftime("%H:%M:%S", time.localtime(last)))))
+            last = now - (self.SEEN_TIMEOUT - element["expires"])
+            if last < since - 1:
+                continue
+            source, destination, protocol, sport, dport = fields
+            seen.append((last, "%s: %s:%s -> %s:%s %s at %s" % (eni, source, sport, destination, dport, protocol,
+                                                                 time.strftime("%H:%M:%S", time.localtime(last)))))
         return [text for _, text in sorted(seen, reverse=True)]
 
     def flows_since(self, before):
