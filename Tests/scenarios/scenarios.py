@@ -1058,10 +1058,20 @@ def imds_locked(vpc):
     return "%d attempts; reached as in the baseline: %s" % (len(outcome), ", ".join(same) or "nothing")
 
 
-@check("IMDS-marked", "a socket with systemd-imdsd's mark (the daemon's way) reaches IMDS unbound and through each ENI wherever it did with systemd's own file, and IPv6 IMDS too")
+@check("IMDS-marked", "a socket with systemd-imdsd's mark (the daemon's way) reaches IMDS unbound and through each ENI wherever it did with systemd's own file, and IPv6 IMDS too; "
+                      "every marked IPv6 packet, a closed connection's ACK too, leaves through its source's ENI")
 def imds_marked(vpc):
     expect(BASELINE, "no baseline (IMDS-baseline failed)")
+    started = time.time()
     outcome = imds_probe(vpc, as_nobody=False, mark=IMDS_MARK)
+    # Every marked IPv6 packet leaves through the ENI of its source, the TCP segments the
+    # kernel sends for a closed connection too (the ACK of its TIME_WAIT; imdsSourceRules):
+    # a socket bound to the second ENI's address reaches IMDS through that ENI.
+    time.sleep(0.5)
+    strays = [p for p in vpc.dropped_packets(started) if "-> fd00:ec2::254:" in p]
+    expect(not strays, "marked IPv6 packets left through another ENI than their source's: %s" % strays)
+    expect(outcome.get(("fd00:ec2::254", "addr " + I_SECOND.ipv6s[0])) == "connected",
+           "a marked socket bound to %s: %s" % (I_SECOND.ipv6s[0], outcome.get(("fd00:ec2::254", "addr " + I_SECOND.ipv6s[0]))))
     lost = {k: (BASELINE["marked"][k], v) for k, v in outcome.items()
             if not k[1].startswith("addr ") and BASELINE["marked"].get(k) == "connected" and v != "connected"}
     expect(not lost, "marked connections that worked with systemd's own file fail: %s" % lost)

@@ -60,6 +60,12 @@ IMDS_V6, DNS_V6 = "fd00:ec2::254", "fd00:ec2::253"
 DNS_NAME, DNS_ANSWER = "service.vpc.test", "2001:db8:ffff::10"
 
 
+def stamp():
+    """The wall clock to the millisecond, for the harness log."""
+    now = time.time()
+    return "%s.%03d" % (time.strftime("%H:%M:%S", time.localtime(now)), int(now * 1000) % 1000)
+
+
 def run(argv, check=True, timeout=60, **kwargs):
     result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kwargs)
     if check and result.returncode != 0:
@@ -121,7 +127,7 @@ class VPC:
         return "%s-%s" % (self.id, role)
 
     def sh(self, role, command, check=True, timeout=60):
-        self.log.write("[%s] %s\n" % (role, command))
+        self.log.write("%s [%s] %s\n" % (stamp(), role, command))
         self.log.flush()
         return run(["ip", "netns", "exec", self.ns(role), "sh", "-c", command], check=check, timeout=timeout)
 
@@ -287,7 +293,12 @@ class VPC:
             # Each dropped flow (source . destination) is remembered too, so a check can say
             # which reply left through the wrong ENI.
             # And each dropped packet's protocol and ports, with when it was last seen (the
-            # set's timeout counts down from the last update), to tell what sent it.
+            # set's timeout counts down from the last update), and a TCP segment's flags (a
+            # rule of its own that drops nothing), to tell what sent it.
+            rules.append("    iifname \"%s\" ether type ip ip saddr != { %s } meta l4proto tcp "
+                         "update @tcp4_%s { ip saddr . tcp sport . tcp flags }" % (eni.port, ", ".join(v4), eni.name))
+            rules.append("    iifname \"%s\" ether type ip6 ip6 saddr != { %s } meta l4proto tcp "
+                         "update @tcp6_%s { ip6 saddr . tcp sport . tcp flags }" % (eni.port, ", ".join(v6), eni.name))
             rules.append("    iifname \"%s\" ether type ip ip saddr != { %s } add @flows4_%s { ip saddr . ip daddr } "
                          "update @seen4_%s { ip saddr . ip daddr . meta l4proto . th sport . th dport } "
                          "counter name \"drop_%s\" drop" % (eni.port, ", ".join(v4), eni.name, eni.name, eni.name))
@@ -301,6 +312,8 @@ class VPC:
             for family, address in [("4", "ipv4_addr"), ("6", "ipv6_addr")]:
                 rules.append("  set seen%s_%s { type %s . %s . inet_proto . inet_service . inet_service; flags dynamic,timeout; "
                              "timeout %ds; size 1024; }" % (family, eni.name, address, address, self.SEEN_TIMEOUT))
+                rules.append("  set tcp%s_%s { type %s . inet_service . tcp_flag; flags dynamic,timeout; timeout %ds; size 1024; }"
+                             % (family, eni.name, address, self.SEEN_TIMEOUT))
             rules.append("  counter drop_%s { }" % eni.name)
             rules.append("  counter imds_%s { }" % eni.name)
             rules.append("  counter policed_%s { }" % eni.name)
@@ -371,6 +384,12 @@ class VPC:
         last rewritten, to the second."""
         now = time.time()
         seen = []
+        flags = {}
+        for eni, element in self.set_elements("tcp4", "tcp6"):
+            fields = element.get("val", {}).get("concat") if isinstance(element.get("val"), dict) else None
+            if fields and "expires" in element:
+                flags.setdefault((eni, str(fields[0]), str(fields[1])), []).append(
+                    (now - (self.SEEN_TIMEOUT - element["expires"]), json.dumps(fields[2]).replace('"', "")))
         for eni, element in self.set_elements("seen4", "seen6"):
             fields = element.get("val", {}).get("concat") if isinstance(element.get("val"), dict) else None
             if not fields or "expires" not in element:
@@ -379,8 +398,11 @@ class VPC:
             if last < since - 1:
                 continue
             source, destination, protocol, sport, dport = fields
-            seen.append((last, "%s: %s:%s -> %s:%s %s at %s" % (eni, source, sport, destination, dport, protocol,
-                                                                 time.strftime("%H:%M:%S", time.localtime(last)))))
+            segments = ", ".join("%s at %s" % (kind, time.strftime("%H:%M:%S", time.localtime(at)))
+                                 for at, kind in sorted(flags.get((eni, str(source), str(sport)), [])))
+            seen.append((last, "%s: %s:%s -> %s:%s %s at %s%s" % (eni, source, sport, destination, dport, protocol,
+                                                                   time.strftime("%H:%M:%S", time.localtime(last)),
+                                                                   " (flags %s)" % segments if segments else "")))
         return [text for _, text in sorted(seen, reverse=True)]
 
     def flows_since(self, before):
@@ -525,7 +547,7 @@ class VPC:
         self.inst("mkdir -p /run/systemd/imds")
         self.imds_service = self.enter(["systemd-socket-activate", "--accept", "--fdname=varlink", "-l", socket_path,
                                         "-E", "SYSTEMD_PROC_CMDLINE=" + cmdline, "-E", "RUNTIME_DIRECTORY=/run/systemd/imds",
-                                        "-E", "SYSTEMD_LOG_LEVEL=debug",
+                                        "-E", "SYSTEMD_LOG_LEVEL=debug", "-E", "SYSTEMD_LOG_TIME=1",
                                         "chroot", self.networkd_tree, "/usr/lib/systemd/systemd-imdsd"], "imdsd.log")
         self.wait_for(lambda: self.inst("test -S %s" % socket_path, check=False).returncode == 0, 5, "systemd-imdsd's socket")
 
@@ -566,7 +588,7 @@ class VPC:
 
     def inst(self, command, check=True, timeout=120):
         """Runs a shell command inside the instance (its mounts and network)."""
-        self.log.write("[inst] %s\n" % command)
+        self.log.write("%s [inst] %s\n" % (stamp(), command))
         self.log.flush()
         return run(["nsenter", "-t", str(self.holder_pid), "-m", "-n", "sh", "-c", command], check=check, timeout=timeout)
 
@@ -673,6 +695,10 @@ class VPC:
 
     # -- cleanup -----------------------------------------------------------------------
     def cleanup(self):
+        if os.environ.get("KEEP_WORK") == "1" and self.ns("vpc") in self.namespaces:
+            # Every packet the source/destination check dropped, for the kept logs.
+            with open(os.path.join(self.work, "dropped-packets.log"), "w") as f:
+                f.write("\n".join(self.dropped_packets(0)) + "\n")
         for proc in reversed(self.pids):
             if proc.poll() is None:
                 proc.kill()

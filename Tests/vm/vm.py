@@ -290,9 +290,29 @@ class Instance:
             self.started_at = time.time()
             self.qemu = self.vpc.spawn(argv, "%s-qemu.log" % self.name)
             self.vpc.wait_for(lambda: os.path.exists(os.path.join(self.work, "qmp.sock")), 20, "QEMU's QMP socket")
-            self.qmp = QMP(os.path.join(self.work, "qmp.sock"))
+            self.qmp = self.connect_qmp()
             self.agent.wait(240)
             self.booted_after = time.time() - self.started_at
+
+    def connect_qmp(self, seconds=10):
+        """QMP on the QEMU just started. A refused connection is retried while QEMU runs; a
+        QEMU that exited is reported with its status and its own log (one CI run saw the
+        socket refuse the connection right after the start, with nothing on the console)."""
+        deadline = time.time() + seconds
+        while True:
+            try:
+                return QMP(os.path.join(self.work, "qmp.sock"))
+            except OSError as error:
+                if self.qemu.poll() is not None or time.time() > deadline:
+                    try:
+                        with open(os.path.join(self.vpc.work, "%s-qemu.log" % self.name), errors="replace") as f:
+                            log = f.read()[-1500:]
+                    except FileNotFoundError:
+                        log = "(no log)"
+                    raise RuntimeError("QMP: %s; QEMU %s; its log: %s" % (
+                        error, "exited with %s" % self.qemu.returncode if self.qemu.returncode is not None else "still running",
+                        log.strip() or "(empty)"))
+                time.sleep(0.2)
 
     def sh(self, command, check=True, timeout=120):
         code, out, err = self.agent.sh(command, timeout=timeout)

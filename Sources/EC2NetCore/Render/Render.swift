@@ -123,6 +123,7 @@ func networkFile(_ interface: InterfacePlan, imds: IMDSNetworking = .off) -> [UI
         ruleSection(&file, rule)
     }
     imdsSections(&file, imds, metric: interface.metric, ipv6: interface.ipv6, router: interface.ipv6Router)
+    imdsSourceRules(&file, imds, interface: interface)
     return file.bytes
 }
 
@@ -236,6 +237,30 @@ func imdsSections(_ file: inout INIWriter, _ imds: IMDSNetworking, metric: Int?,
         file.entry("FirewallMark", RoutingNumbers.imdsTable)
         file.entry("Table", RoutingNumbers.imdsTable)
         file.entry("Priority", RoutingNumbers.imdsRulePriority)
+    }
+}
+
+/// Where systemd-imds runs, a marked IPv6 packet that already has one of the ENI's
+/// addresses as its source looks up the ENI's own table, before the daemon's. Why: the
+/// kernel sends an IPv6 TCP segment of a socket that no longer exists as such (the ACK of
+/// a TIME_WAIT socket, a reset) with the socket's interface as a preference only, so
+/// the daemon's table, which holds a route to IMDS per ENI, gave it the route with the
+/// lowest metric: the primary's. The scenario suite saw the ACKs of IPv6 IMDS connections
+/// bound to the second ENI leave through the primary, where the VPC drops them. IPv4
+/// keeps to the socket's interface, so it needs no such rule.
+func imdsSourceRules(_ file: inout INIWriter, _ imds: IMDSNetworking, interface: InterfacePlan) {
+    guard imds != .off else { return }
+    var sources: [IPPrefix] = []
+    for rule in interface.rules where rule.family == .ipv6 {
+        if let from = rule.from, !sources.contains(from) { sources.append(from) }
+    }
+    for source in sources.sorted() {
+        file.section("RoutingPolicyRule")
+        file.entry("From", source)
+        file.entry("Family", "ipv6")
+        file.entry("FirewallMark", RoutingNumbers.imdsTable)
+        file.entry("Table", interface.table)
+        file.entry("Priority", RoutingNumbers.imdsSourceRulePriority)
     }
 }
 
