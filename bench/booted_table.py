@@ -19,7 +19,7 @@ ROWS = [
     ("hot detach: device_del → its files, rules, routes gone", "hot detach", "s"),
     ("new secondary address in IMDS → it answers", "new secondary address", "s"),
     ("steady state, per hour: CPU s of its refresh runs", ("steady per hour", "cpu"), "s"),
-    ("steady state, per hour: CPU s of every service (networkd's reloads too)", ("steady per hour", "services cpu"), "s"),
+    ("steady state, per hour: CPU s it makes systemd, networkd, journald, udev, D-Bus and resolved spend", ("steady per hour", "services cpu"), "s"),
     ("steady state, per hour: IMDS requests", ("steady per hour", "imds requests"), ""),
     ("steady state, per hour: IMDS packets", ("steady per hour", "imds packets"), ""),
     ("steady state, per hour: journal lines", ("steady per hour", "journal lines"), ""),
@@ -176,7 +176,7 @@ def render(results, tools, image, rounds, quick, parallel=1):
         "`device_del` → no rule, route or `/run/systemd/network` file naming the ENI's addresses, link or MAC; new "
         "secondary address, published in IMDS → its first reply; steady state, a %d s window with the tool's timers "
         "stopped, then %d s with its refresh timer at 5 s: per refresh run, its CPU (its refresh service in a "
-        "slice of its own: the slice's cgroup), every service's CPU, the IMDS requests and packets, journal lines and processes forked beyond the stopped window, times the runs "
+        "slice of its own: the slice's cgroup), the CPU of the services a refresh makes work (pid 1, networkd, journald, udevd, D-Bus, resolved: their cgroups), the IMDS requests and packets, journal lines and processes forked beyond the stopped window, times the runs "
         "an hour has at the shipped interval (ec2-netgen: one timer, 60 s; amazon-ec2-net-utils: one per ENI, 60 s "
         "after each run ends; 2 ENIs); boot cost, systemd's own timestamps of the targets. \"never\": at boot, no reply "
         "%d s after the latest first reply of the other addresses; after an attach or a new address, none within %d s "
