@@ -3,7 +3,7 @@ of the rounds with the spread; the last column ec2-netgen's median over the best
 tool's (the floor excluded: it does not route by source)."""
 import os, statistics, time
 
-from booted_run import BOOT_GRACE, WAIT_ADDRESS, WAIT_ATTACH, WAIT_DETACH
+from booted_run import BOOT_GRACE, STARTUP_WAIT, WAIT_ADDRESS, WAIT_ATTACH, WAIT_DETACH
 
 # (row, result key, unit)
 ROWS = [
@@ -70,6 +70,10 @@ NOT_AHEAD = {
         "primary's subnet leaves through the primary (the flows below say which). What would make it 0: no address on "
         "a secondary NIC until its rules exist (a catch-all that brings up only the primary, whose IMDS reads can serve "
         "every ENI; at first boot nothing tells the primary apart before IMDS, which is the open question)",
+    "first boot 8 drops":
+        "the goal is 0, as with 2 ENIs: the same window as at a 2-ENI first boot (each secondary NIC's DHCP address "
+        "from the catch-all answers before its rules exist), longer with 8 NICs coming up at once under TCG (the "
+        "flows below say which). What would make it 0: as for 2 ENIs",
     "reboot drops":
         "the goal is 0: with the cache, every ENI's file is in place before networkd starts; a drop here means a "
         "reply left before the ENI's table was complete (the flows below say which)",
@@ -142,7 +146,7 @@ def render(results, tools, image, rounds, quick, parallel=1):
         ours = medians.get("ec2-netgen")
         short = [r for r in results if r["tool"] == "ec2-netgen" and isinstance(key, str) and r.get(key + " unanswered")]
         if "ec2-netgen" in names and (short or (ours is not None and others and ours > min(others))
-                                      or (key in ("first boot drops", "reboot drops", "hot attach drops") and ours)):
+                                      or (key in ("first boot drops", "first boot 8 drops", "reboot drops", "hot attach drops") and ours)):
             behind.append("- %s: %s." % (label.strip(), NOT_AHEAD.get(key, "**not explained yet**")))
     floor = [statistics.median([value(r, k) for r in results if r["tool"] == "floor" and value(r, k) is not None] or [0])
              for k in ("first boot network-online", "reboot network-online")]
@@ -218,6 +222,11 @@ def render(results, tools, image, rounds, quick, parallel=1):
     if chains:
         text += ["", "What network-online.target waited for (`systemd-analyze critical-chain`: each unit's start "
                  "after boot, @, and how long it took to start, +), in each tool's round closest to its median:", ""] + chains
+    unfinished = ["- %s, %s (round %s): %s" % (r["tool"], key, r.get("round", "?"), r[key + " startup unfinished"])
+                  for r in results for key in ("first boot", "first boot 8", "reboot") if r.get(key + " startup unfinished")]
+    if unfinished:
+        text += ["", "Boots still starting up %d s after every address answered (`systemctl is-system-running --wait`), "
+                 "with the jobs still running:" % STARTUP_WAIT, ""] + unfinished
     if behind:
         text += ["", "Where ec2-netgen is not ahead (or short of its goal) in this run, why, and what would make it so:", ""] + behind
     if errors:
