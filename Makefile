@@ -21,7 +21,7 @@ CLOUDCFGDIR ?= $(SYSCONFDIR)/cloud/cloud.cfg.d
 SWIFT ?= swift
 RELEASE = $(shell $(SWIFT) build -c release --show-bin-path)
 
-UNITS = ec2-netgen-boot.service ec2-netgen@.service ec2-netgen-refresh.service ec2-netgen-refresh.timer
+UNITS = ec2-netgen-boot.service ec2-netgen-cloud-init.service ec2-netgen@.service ec2-netgen-refresh.service ec2-netgen-refresh.timer
 
 .PHONY: all build install uninstall test
 

@@ -1,6 +1,6 @@
 extension ApplyArguments {
     /// Reads `apply`'s flags without swift-argument-parser, for the runs the units make
-    /// (`apply --cached --boot` before networkd on every boot, `apply` on every timer tick,
+    /// (`apply --cached --boot [--from-cloud-init]` before networkd on every boot, `apply` on every timer tick,
     /// `apply --wait-for IFACE` on every attach). The argument parser's start-up reflects
     /// over every option of every subcommand, which is most of what a run that changes
     /// nothing costs (docs/decisions.md says how much).
@@ -26,11 +26,12 @@ extension ApplyArguments {
             }
             guard seen.insert(name).inserted else { return nil }
             switch name {
-            case "--cached", "--boot", "--no-reload", "--diff", "--unattended":
+            case "--cached", "--boot", "--from-cloud-init", "--no-reload", "--diff", "--unattended":
                 guard attached == nil else { return nil }
                 switch name {
                 case "--cached": values.cached = true
                 case "--boot": values.boot = true
+                case "--from-cloud-init": values.fromCloudInit = true
                 case "--no-reload": values.noReload = true
                 case "--diff": values.diff = true
                 default: values.unattended = true

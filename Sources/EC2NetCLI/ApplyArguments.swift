@@ -13,6 +13,8 @@ struct ApplyArguments: Equatable {
     var cached = false
     /// `--boot`.
     var boot = false
+    /// `--from-cloud-init`.
+    var fromCloudInit = false
     /// `--root DIR`.
     var root = "/"
     /// `--wait-for IFACE`.
@@ -31,6 +33,7 @@ struct ApplyArguments: Equatable {
         if let problem = imds.problem { return problem }
         if cached && inputs.metadata != nil { return "--cached and --metadata exclude each other" }
         if boot && !cached { return "--boot needs --cached" }
+        if fromCloudInit && !boot { return "--from-cloud-init needs --boot" }
         if waitFor != nil && (cached || inputs.metadata != nil) { return "--wait-for reads IMDS; it excludes --cached and --metadata" }
         if let waitFor, !Link.isValidName(waitFor) { return "--wait-for: \(waitFor) is not an interface name" }
         guard waitTimeoutSeconds > 0, waitTimeoutSeconds <= 3600 else { return "--wait-timeout must be more than 0 and at most 3600 seconds" }
@@ -47,7 +50,12 @@ struct ApplyArguments: Equatable {
         if let sourceWarning { printError("warning: \(sourceWarning)") }
         var request = ApplyRequest(source: source, root: root, links: links, options: options)
         request.includeAbsentLinks = boot
-        request.retriggerLinks = !boot
+        request.fromCloudInit = fromCloudInit
+        // After cloud-init's local stage coldplug is over: a new .link applies only by a
+        // re-fired add event.
+        request.retriggerLinks = !boot || fromCloudInit
+        // Before networkd runs no router advertisement is accepted, so none is waited for.
+        if boot { request.routerWait = .zero }
         request.reportDiff = diff
         request.whileWaitingForLock = { path in printError("waiting for another ec2-netgen run to finish (it holds \(path))") }
         var effects = SystemEffects.forRoot(root)

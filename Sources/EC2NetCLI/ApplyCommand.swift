@@ -18,6 +18,9 @@ struct ApplyCommand: ParsableCommand {
     @Flag(help: "With --cached: render every cached ENI, whether or not its link exists yet.")
     var boot = false
 
+    @Flag(help: "With --boot: when cloud-init's instance data of this boot describes another instance than the cache (a new instance's first boot), plan from it.")
+    var fromCloudInit = false
+
     @Option(help: ArgumentHelp("Read and write everything under DIR (for tests and images); touches nothing outside it: no reload, udev or journal.",
                                valueName: "DIR"))
     var root = "/"
@@ -39,7 +42,7 @@ struct ApplyCommand: ParsableCommand {
 
     /// The flags' values.
     var values: ApplyArguments {
-        ApplyArguments(inputs: inputs.values, imds: imds.values, cached: cached, boot: boot, root: root, waitFor: waitFor,
+        ApplyArguments(inputs: inputs.values, imds: imds.values, cached: cached, boot: boot, fromCloudInit: fromCloudInit, root: root, waitFor: waitFor,
                        waitTimeoutSeconds: waitTimeout, noReload: noReload, diff: diff, unattended: unattended)
     }
 

@@ -20,6 +20,9 @@ public struct ApplyRequest {
     public var configurationProblems: [ConfigurationProblem] = []
     /// Also report the change as a unified diff (`apply --diff`).
     public var reportDiff = false
+    /// The boot path after cloud-init's local stage: plan from cloud-init's read of IMDS
+    /// when it describes another instance than the cache (CloudInitMetadata.swift).
+    public var fromCloudInit = false
     /// Re-fire udev `add` for links whose `.link` file changed. The boot path does not:
     /// it runs before coldplug, whose `add` events apply the files anyway (and its sandbox
     /// keeps /sys read-only); it only has udevd re-read them before coldplug starts.
@@ -92,13 +95,19 @@ public enum ApplyError: Error, CustomStringConvertible {
 public func apply(_ request: ApplyRequest, effects: SystemEffects) throws -> ApplyReport {
     let lock = try RunLock(root: request.root, whileWaiting: request.whileWaitingForLock)
     defer { withExtendedLifetime(lock) {} }
-    guard let metadata = try readMetadata(request, effects: effects) else { return try applyFirstBoot(request, effects: effects) }
+    var readWarnings: [String] = []
+    guard let metadata = try readMetadata(request, effects: effects, warnings: &readWarnings) else {
+        var report = try applyFirstBoot(request, effects: effects)
+        report.warnings = readWarnings + report.warnings
+        return report
+    }
     let (plan, options, knownRouters) = try planApply(request, instance: metadata.instance, effects: effects)
     // The links' addresses before this apply changes anything: which addresses arrive,
     // and which an IPv6-only ENI's hand-over has already seen.
     let present = effects.kernel.flatMap { try? $0.addresses() }
     var report = try commit(plan, metadata: metadata, request: request, routers: options.ipv6Routers, knownRouters: knownRouters,
                             effects: effects, present: present)
+    report.warnings = readWarnings + report.warnings
     report.warnings += request.configurationProblems.map { "ignoring \($0)" }
     report.warnings += unmatchedOverrides(options, plan: plan, links: request.links)
     try notify(&report, request: request, effects: effects, present: present)
@@ -116,20 +125,30 @@ struct ReadMetadata {
     var fromIMDS: Bool
 }
 
-/// Step 1, read: the given document, the cache, or IMDS. nil for the boot path with no
-/// cache yet (first boot). A failed IMDS read is journalled and recorded for `status`.
-func readMetadata(_ request: ApplyRequest, effects: SystemEffects) throws -> ReadMetadata? {
+/// Step 1, read: the given document, the cache (or, asked to, cloud-init's read of this
+/// boot), or IMDS. nil for the boot path with no cache yet (first boot). A failed IMDS
+/// read is journalled and recorded for `status`; what was ignored goes to `warnings`.
+func readMetadata(_ request: ApplyRequest, effects: SystemEffects, warnings: inout [String]) throws -> ReadMetadata? {
     let cache = MetadataCache(root: request.root)
     switch request.source {
     case .document(let given, _, let bytes):
         return ReadMetadata(document: given, instance: try parse(given), bytes: bytes, fromIMDS: false)
     case .cache:
-        guard let bytes = try cache.load() else {
+        var cached: ReadMetadata?
+        if let bytes = try cache.load() {
+            let document = try MetadataDocument(bytes: bytes, source: cache.path)
+            cached = ReadMetadata(document: document, instance: try parse(document), bytes: bytes, fromIMDS: false)
+        }
+        if request.fromCloudInit {
+            let (fresh, warning) = cloudInitMetadata(root: request.root, cached: cached)
+            if let warning { warnings.append(warning) }
+            if let fresh { return fresh }
+        }
+        guard let cached else {
             guard request.includeAbsentLinks else { throw ApplyError.noCache(path: cache.path) }
             return nil
         }
-        let document = try MetadataDocument(bytes: bytes, source: cache.path)
-        return ReadMetadata(document: document, instance: try parse(document), bytes: bytes, fromIMDS: false)
+        return cached
     case .imds(let client, let attached):
         let start = ContinuousClock.now
         do {

@@ -11,8 +11,8 @@ struct GeneratorOutput: Equatable {
     var entries: [Entry] = []
 
     /// Every unit ec2-netgen ships that can start it.
-    static let units = ["ec2-netgen-boot.service", "ec2-netgen@.service", "ec2-netgen-refresh.service",
-                        "ec2-netgen-refresh.timer"]
+    static let units = ["ec2-netgen-boot.service", "ec2-netgen-cloud-init.service", "ec2-netgen@.service",
+                        "ec2-netgen-refresh.service", "ec2-netgen-refresh.timer"]
     /// Where the package installs its units; a wants symlink's target only names the unit.
     static let unitDirectory = "/usr/lib/systemd/system"
 
@@ -22,11 +22,12 @@ struct GeneratorOutput: Equatable {
         GeneratorOutput(entries: units.map { .symlink(path: early + "/" + $0, target: "/dev/null") })
     }
 
-    /// The boot service and the refresh timer wired in, and what the configuration and
+    /// The boot services and the refresh timer wired in, and what the configuration and
     /// the host's systemd-imds networking add: the timer's period, the IMDS mark capability.
     static func enabled(normal: String, options: PlanOptions) -> GeneratorOutput {
         var output = GeneratorOutput()
         output.wants("sysinit.target.wants", unit: "ec2-netgen-boot.service", normal: normal)
+        output.wants("sysinit.target.wants", unit: "ec2-netgen-cloud-init.service", normal: normal)
         output.wants("timers.target.wants", unit: "ec2-netgen-refresh.timer", normal: normal)
         if let seconds = options.service.refreshIntervalSeconds {
             output.entries.append(.file(path: normal + "/ec2-netgen-refresh.timer.d/50-interval.conf", contents: timerInterval(seconds)))

@@ -17,6 +17,7 @@ struct UnitArgumentsTests {
     static let accepted: [[String]] = [
         ["apply"],
         ["apply", "--cached", "--boot"],
+        ["apply", "--cached", "--boot", "--from-cloud-init", "--no-reload"],
         ["apply", "--wait-for", "ens6"],
         ["apply", "--wait-for=ens6", "--wait-timeout", "120"],
         ["apply", "--cached", "--boot", "--no-reload", "--root", "/tmp/x", "--links", "/tmp/l.json", "--config", "/tmp/c.conf"],
@@ -37,7 +38,8 @@ struct UnitArgumentsTests {
     /// must leave them to it.
     static let mistakes: [[String]] = [
         ["apply", "--bogus"], ["apply", "extra"], ["apply", "--root"], ["apply", "--cached=yes"],
-        ["apply", "--boot"], ["apply", "--cached", "--metadata", "/m.json"], ["apply", "--wait-for", "ens6", "--cached"],
+        ["apply", "--boot"], ["apply", "--cached", "--from-cloud-init"], ["apply", "--from-cloud-init=yes", "--cached", "--boot"],
+        ["apply", "--cached", "--metadata", "/m.json"], ["apply", "--wait-for", "ens6", "--cached"],
         ["apply", "--wait-for", "bad/name"], ["apply", "--wait-timeout", "0"], ["apply", "--wait-timeout", "3601"],
         ["apply", "--wait-timeout", "soon"], ["apply", "--wait-timeout", "nan"], ["apply", "--imds-deadline", "-1"],
         ["apply", "--imds-deadline", "601"], ["apply", "--imds-endpoint", "http://imds.example"], ["apply", "--wait-for", "-x"],

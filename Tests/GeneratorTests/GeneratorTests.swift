@@ -73,7 +73,7 @@ struct GeneratorTests {
         run.after.filter { run.before[$0.key] == nil }
     }
 
-    @Test("EC2 (Nitro DMI): boot service and timer are wired, nothing else")
+    @Test("EC2 (Nitro DMI): the boot services and the timer are wired, nothing else")
     func ec2() throws {
         let run = try generate(cmdline: "console=ttyS0 root=/dev/nvme0n1p1", dmi: ["sys_vendor": "Amazon EC2"])
         #expect(run.status == 0)
@@ -81,6 +81,7 @@ struct GeneratorTests {
         #expect(added(run) == [
             "out/normal/sysinit.target.wants": "dir",
             "out/normal/sysinit.target.wants/ec2-netgen-boot.service": "-> /usr/lib/systemd/system/ec2-netgen-boot.service",
+            "out/normal/sysinit.target.wants/ec2-netgen-cloud-init.service": "-> /usr/lib/systemd/system/ec2-netgen-cloud-init.service",
             "out/normal/timers.target.wants": "dir",
             "out/normal/timers.target.wants/ec2-netgen-refresh.timer": "-> /usr/lib/systemd/system/ec2-netgen-refresh.timer",
         ])
@@ -96,6 +97,7 @@ struct GeneratorTests {
 
     static let masked: [String: String] = [
         "out/early/ec2-netgen-boot.service": "-> /dev/null",
+        "out/early/ec2-netgen-cloud-init.service": "-> /dev/null",
         "out/early/ec2-netgen@.service": "-> /dev/null",
         "out/early/ec2-netgen-refresh.service": "-> /dev/null",
         "out/early/ec2-netgen-refresh.timer": "-> /dev/null",

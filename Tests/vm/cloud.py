@@ -16,12 +16,21 @@ Run by scenarios.py for an image that has cloud-init.
 import json, os, re, signal, subprocess, time
 
 from scenarios import PRIMARY, SECOND, HOTPLUG, RULE_PATH, VIRTIO_RULE, Suite, check, info, mac_file, numbers  # noqa: F401
+from vm import ENI  # noqa: E402
 
 # Test-only, like VIRTIO_RULE for ec2-netgen: cloud-init's hotplug rule (written by
 # cloud-init at an instance's first boot) runs its hook only for EC2's NIC drivers; the
 # guest's virtio NICs are added to that list, nothing else changes.
 CLOUD_INIT_HOTPLUG_RULE = "/etc/udev/rules.d/90-cloud-init-hook-hotplug.rules"
 CLOUD_INIT_LOG = "/var/log/cloud-init.log"
+
+
+# The second ENI of an instance launched from the AMI (new_instance): the same subnet and
+# device number as SECOND, another MAC and other addresses.
+LAUNCHED_SECOND = ENI("e4", "02:00:00:00:01:05", 2, 1, ["10.0.2.40", "10.0.2.41"], interface_id="eni-00000000000abce01")
+# How long new_instance's pingers may run: longer than a first boot of the cloud image
+# under TCG to every address answering; they are stopped once the checks are done.
+NEW_INSTANCE_PINGS = 400
 
 
 class Pingers:
@@ -38,6 +47,20 @@ class Pingers:
             vpc.pids.append(proc)
             self.procs.append(proc)
         self.deadline = time.time() + seconds + 10
+
+    def stop(self):
+        """Ends every pinger now (SIGINT: ping prints its summary and exits)."""
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for proc in self.procs:
+            try:
+                proc.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+            if proc in self.vpc.pids:
+                self.vpc.pids.remove(proc)
 
     def lost(self):
         """{"host->address": lost replies} for every pair that lost one (-1: no summary)."""
@@ -102,7 +125,7 @@ class CloudSuite(Suite):
         failing = set(b.split()[0] for b in bad)
         return [p for p in pairs if "%s->%s" % p not in failing]
 
-    def foreign_addresses(self):
+    def foreign_addresses(self, enis=(PRIMARY, SECOND)):
         """Global addresses on the ENIs that networkd did not configure (ConfigSource
         "foreign" in `networkctl --json=short status`), or None when it says nothing."""
         out = self.inst.out("networkctl --json=short status")
@@ -121,7 +144,7 @@ class CloudSuite(Suite):
                 if address.get("ConfigSource") in ("foreign", None):
                     found.append("%s %s (%s)" % (interface.get("Name"), address.get("Address"), address.get("ConfigSource")))
         # Every address of the ENIs must be listed, else the check proves nothing.
-        expected = sum(len(eni.ipv4s) + len(eni.ipv6s) for eni in (PRIMARY, SECOND))
+        expected = sum(len(eni.ipv4s) + len(eni.ipv6s) for eni in enis)
         if len(sources) < expected:
             found.append("networkd lists %d global addresses, %d expected: %s" % (len(sources), expected, sources))
         return found
@@ -159,6 +182,7 @@ class CloudSuite(Suite):
         self.left_alone()
         self.new_instance()
         self.inst.stop()
+        self.replace_second(LAUNCHED_SECOND, SECOND)
         # A second instance of the same image: the switch from Debian's
         # amazon-ec2-net-utils by apt, then the upgrade from the previous release.
         self.inst = Instance(self.vpc, self.image, "i2-" + self.label.split()[0])
@@ -403,43 +427,65 @@ class CloudSuite(Suite):
             ours, state.group(1) if state else None, re.search(r"Network File: (\S+)", status).group(0) if "Network File" in status else "",
             addresses, rules)
 
+    def replace_second(self, old, new):
+        """The VPC's second ENI swapped, with the guest powered off (an instance launched
+        with other ENIs)."""
+        self.vpc.unplug(old)
+        self.vpc.plug(new)
+        self.vpc.write_dnsmasq_hosts()
+        self.vpc.write_srcdst()
+
     def new_instance(self):
-        """A new instance-id: cloud-init's first boot again, on an image with ec2-netgen (an
-        AMI made from this instance). Pinged across the boot."""
+        """An instance launched from an AMI made from this one: a new instance-id and a
+        second ENI the AMI's cache does not know (its own MAC and addresses), so cloud-init's
+        first boot again and ec2-netgen's cache of another instance. Every address is
+        pinged from QEMU start: a reply leaving through the wrong ENI at any moment of the
+        boot is dropped by the source/destination check and counted."""
         label = "%s: first boot of a new instance with ec2-netgen installed" % self.label
+        self.inst.stop()
         self.vpc.instance_id = "i-0fedcba9876543210"
-        self.vpc.publish(self.vpc.metadata())
+        self.replace_second(SECOND, LAUNCHED_SECOND)
+        enis = [PRIMARY, LAUNCHED_SECOND]
+        self.vpc.publish(self.vpc.metadata(enis))
         drops_before = sum(self.vpc.drops().values())
         flows_before = self.vpc.dropped_flows()
-        self.inst.reboot()
+        pingers = Pingers(self.vpc, self.every_address(enis), NEW_INSTANCE_PINGS)
+        self.inst.start(enis)
         t0 = self.inst.started_at
         try:
-            for eni in (PRIMARY, SECOND):
+            for eni in enis:
                 self.wait_configured(eni, 180)
             numbers.append("%s: QEMU start -> ec2-netgen's tables for 2 ENIs %.1f s" % (label, time.time() - t0))
         except RuntimeError as error:
             check("%s: ec2-netgen configures both ENIs" % label, False, str(error))
+            pingers.stop()
             return
         out = self.cloud_init_done(label)
         instance = self.inst.out("cat /var/lib/cloud/data/instance-id").strip()
         yaml = self.inst.out("cat /etc/netplan/50-cloud-init.yaml")
         check("%s: cloud-init rendered again for the new instance-id, the primary NIC only" % label,
-              instance == self.vpc.instance_id and PRIMARY.mac in yaml and SECOND.mac not in yaml, "%s; %s" % (instance, yaml[-300:]))
-        bad = self.replies(self.every_address([PRIMARY, SECOND]))
+              instance == self.vpc.instance_id and PRIMARY.mac in yaml and LAUNCHED_SECOND.mac not in yaml,
+              "%s; %s" % (instance, yaml[-300:]))
+        # The primary's file is the cache's (the same ENI): only the new ENI's is new.
+        applied = self.inst.out("journalctl -b -o cat --no-pager -u ec2-netgen-cloud-init.service").strip()
+        check("%s: before networkd started, ec2-netgen-cloud-init.service planned the new ENI from cloud-init's read" % label,
+              "ENI %s configured: table 10001" % LAUNCHED_SECOND.interface_id in applied, applied[-400:])
+        bad = self.replies(self.every_address(enis))
+        pingers.stop()
         drops = sum(self.vpc.drops().values()) - drops_before
-        check("%s: every address answers, no reply dropped by the source/destination check across the boot" % label,
+        check("%s: every address answers, no reply dropped by the source/destination check across the boot "
+              "(every address pinged every 200 ms from QEMU start)" % label,
               not bad and drops == 0, "%s; %d dropped %s" % (bad, drops, self.vpc.flows_since(flows_before)))
         left = self.foreign_routing()
         check("%s: no rule below ec2-netgen's bands, no cloud-init table" % label, not left, "; ".join(left))
         # Every global address is networkd's (static from a file, or its own DHCP lease),
         # none a "foreign" one left behind by cloud-init's ephemeral DHCP client with a
         # lifetime nobody renews.
-        foreign = self.foreign_addresses()
+        foreign = self.foreign_addresses(enis)
         clients = self.inst.out("pgrep -a dhcpcd; pgrep -a dhclient").strip()
         check("%s: no address networkd does not own (left by cloud-init's DHCP client), no such client running" % label,
               foreign == [] and not clients, "%s; %s" % (foreign, clients), key="no-foreign-address")
         check("%s: cloud-init's network hotplug stays off" % label, self.hotplug_query() == "disabled")
         del out
-
 
 from vm import Instance, run  # noqa: E402
