@@ -14,6 +14,15 @@ def enis():
             ENI("e2", "02:00:00:00:01:03", 3, 2, ["10.0.3.30", "10.0.3.31"]))
 
 
+def image_enis():
+    """The ENIs of the instance the AMI is made from (Round.prepare): the same subnets and
+    addresses as enis(), other MACs, as every instance launched from an AMI has ENIs of its
+    own. A tool that caches what it saw there knows none of a round's ENIs."""
+    primary, second, _ = enis()
+    return (ENI("p0", "02:00:00:00:0a:01", 1, 0, primary.ipv4s, primary.ipv6s, interface_id="eni-00000000000abca00"),
+            ENI("p1", "02:00:00:00:0a:02", 2, 1, second.ipv4s, interface_id="eni-00000000000abca01"))
+
+
 def eight_enis():
     primary, second, _ = enis()
     extra = []
@@ -139,7 +148,8 @@ class Round:
         bytes, or its `identities` entry: what it was built from, when its build is not
         byte-for-byte repeatable)."""
         used = {name: path for name, path in debs.items() if "/mnt/pkg/" + name in tool.install}
-        key = hashlib.sha256(("%s\n%s\n%s\n" % (os.path.realpath(image), tool.name, tool.install)).encode())
+        key = hashlib.sha256(("%s\n%s\n%s\n%s\n" % (os.path.realpath(image), tool.name, tool.install,
+                                                     " ".join(e.mac for e in image_enis()))).encode())
         for name in sorted(used):
             if identities and name in identities:
                 key.update(identities[name].encode())
@@ -157,7 +167,7 @@ class Round:
         vpc.instance_id = "i-0b0000000000000%02d" % random.randrange(100)
         inst = None
         try:
-            primary, second, _ = enis()
+            primary, second = image_enis()
             vpc.setup([primary, second], primary)
             inst = Instance(vpc, image, "prep-" + tool.name)
             pkg = os.path.join(inst.work, "pkg")

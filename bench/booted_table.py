@@ -160,7 +160,7 @@ def render(results, tools, image, rounds, quick, parallel=1):
         "Produced by `bench/booted%s` on %s: %d round%s, the tools alternating, %s (QEMU/TCG, one vCPU, "
         "768 MiB; 1 GiB with 8 ENIs) on this 2-core machine. Image: Debian 13 as its EC2 images are built (%s). Each "
         "round boots a new instance (a new instance-id: cloud-init's first boot) from a disk on which the tool was "
-        "installed in an earlier boot, as an AMI would be made. Cells: median (min–max) of the rounds; times under TCG, "
+        "installed in an earlier boot of an instance with other ENIs (other MACs), as an AMI would be made. Cells: median (min–max) of the rounds; times under TCG, "
         "unscaled. The floor's network-online.target came at %.1f s (first boot) and %.1f s (reboot): what a tool adds "
         "is its figure minus these." % ((" --quick" if quick else "") + ("" if parallel == (2 if quick else 1) else " --parallel %d" % parallel)
                                         + ("" if quick or rounds == 5 else " --rounds %d" % rounds), " to ".join(dates), rounds, "" if rounds == 1 else "s",

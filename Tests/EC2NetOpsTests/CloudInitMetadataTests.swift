@@ -9,40 +9,39 @@ import Testing
 /// --from-cloud-init`): which metadata it plans from, and what it leaves.
 @Suite(.serialized)
 struct CloudInitMetadataTests {
-    /// The example's metadata as cloud-init keeps it in its instance data: under
-    /// `ds/meta-data`, beside keys of its own, a multi-line value as a list of lines.
-    static func instanceData(instanceID: String = "i-0123456789abcdef0") throws -> Data {
-        var document = try JSONSerialization.jsonObject(with: try ThreeENIs.document()) as! [String: Any]
+    /// The example's `meta-data` with another instance id and `edit` applied to its MAC
+    /// directories.
+    static func exampleMetaData(instanceID: String, edit: (inout [String: Any]) -> Void) throws -> [String: Any] {
+        let document = try JSONSerialization.jsonObject(with: try ThreeENIs.document()) as! [String: Any]
         var metaData = document["meta-data"] as! [String: Any]
         metaData["instance-id"] = instanceID
         var network = metaData["network"] as! [String: Any]
         var interfaces = network["interfaces"] as! [String: Any]
         var macs = interfaces["macs"] as! [String: Any]
-        var primary = macs["02:00:00:00:00:01"] as! [String: Any]
-        primary["local-ipv4s"] = (primary["local-ipv4s"] as! String).split(separator: "\n").map(String.init)
-        macs["02:00:00:00:00:01"] = primary
+        edit(&macs)
         interfaces["macs"] = macs
         network["interfaces"] = interfaces
         metaData["network"] = network
-        document = ["base64_encoded_keys": [String](), "v1": ["cloud_name": "aws", "instance_id": instanceID],
-                    "ds": ["_doc": "EXPERIMENTAL", "_metadata_api_version": "2021-03-23", "meta-data": metaData]]
+        return metaData
+    }
+
+    /// The example's metadata as cloud-init keeps it in its instance data: under
+    /// `ds/meta-data`, beside keys of its own, a multi-line value as a list of lines.
+    static func instanceData(instanceID: String = "i-0123456789abcdef0") throws -> Data {
+        let metaData = try exampleMetaData(instanceID: instanceID) { macs in
+            var primary = macs["02:00:00:00:00:01"] as! [String: Any]
+            primary["local-ipv4s"] = (primary["local-ipv4s"] as! String).split(separator: "\n").map(String.init)
+            macs["02:00:00:00:00:01"] = primary
+        }
+        let document: [String: Any] = ["base64_encoded_keys": [String](), "v1": ["cloud_name": "aws", "instance_id": instanceID],
+                                       "ds": ["_doc": "EXPERIMENTAL", "_metadata_api_version": "2021-03-23", "meta-data": metaData]]
         return try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
     }
 
     /// The example's document with another instance id and without its third ENI.
     static func cache(instanceID: String) throws -> MetadataDocument {
-        var document = try JSONSerialization.jsonObject(with: try ThreeENIs.document()) as! [String: Any]
-        var metaData = document["meta-data"] as! [String: Any]
-        metaData["instance-id"] = instanceID
-        var network = metaData["network"] as! [String: Any]
-        var interfaces = network["interfaces"] as! [String: Any]
-        var macs = interfaces["macs"] as! [String: Any]
-        macs["02:00:00:00:00:03"] = nil
-        interfaces["macs"] = macs
-        network["interfaces"] = interfaces
-        metaData["network"] = network
-        document["meta-data"] = metaData
-        return try MetadataDocument(bytes: Array(try JSONSerialization.data(withJSONObject: document)), source: "cache")
+        let metaData = try exampleMetaData(instanceID: instanceID) { macs in macs["02:00:00:00:00:03"] = nil }
+        return try MetadataDocument(bytes: Array(try JSONSerialization.data(withJSONObject: ["meta-data": metaData])), source: "cache")
     }
 
     static func bootRequest(root: URL) throws -> ApplyRequest {
