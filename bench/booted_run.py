@@ -379,6 +379,8 @@ class Round:
         timers = inst.out("systemctl list-units --all --plain --no-legend '%s' | awk '{print $1}'" % tool.timer).split()
         if not timers:
             raise RuntimeError("steady state: no %s loaded" % tool.timer)
+        units = " ".join("-u '%s'" % u.replace("@.", "@*.") for u in tool.refresh_units)
+        self.result["steady shipped gaps"] = self.shipped_gaps(inst, units)
         inst.sh("systemctl stop %s" % " ".join(timers))
         before = self.counters(vpc, inst)
         time.sleep(self.steady)
@@ -393,14 +395,20 @@ class Round:
         before = self.counters(vpc, inst)
         time.sleep(self.steady)
         window = self.delta(vpc, inst, before)
-        units = " ".join("-u '%s'" % u.replace("@.", "@*.") for u in tool.refresh_units)
         runs = int(inst.out("journalctl --no-pager -o cat --after-cursor='%s' %s | grep -c '^Starting '"
                             % (before["cursor"], units)).strip() or 0)
+        if not runs:
+            # What the timers and their services did is the only clue a failed round leaves.
+            seen = inst.out("systemctl list-timers --all --no-pager '%s'; systemctl show -p Id,ActiveState,NextElapseUSecMonotonic,"
+                            "LastTriggerUSecMonotonic,TimersMonotonic %s; cat /proc/uptime; "
+                            "journalctl --no-pager -o short-monotonic --after-cursor='%s' | grep -v qemu-ga | tail -n 30"
+                            % (tool.timer, " ".join(timers), before["cursor"]))
         for unit in dropins:
             inst.sh("rm -f /run/systemd/system/%s.d/50-bench.conf" % unit)
         inst.sh("systemctl daemon-reload && systemctl restart %s" % " ".join(timers))
         if not runs:
-            raise RuntimeError("steady state: no run of %s in %d s with a 5 s timer" % (tool.refresh_units, self.steady))
+            raise RuntimeError("steady state: no run of %s in %d s with a 5 s timer; the guest said:\n%s"
+                               % (tool.refresh_units, self.steady, seen[-6000:]))
         per_run = {"cpu": window["tool cpu"] / runs}
         for key in ("services cpu", "imds requests", "imds packets", "journal lines", "forks"):
             per_run[key] = (window[key] - baseline[key]) / runs
@@ -409,6 +417,16 @@ class Round:
         self.result["steady baseline"] = baseline
         self.result["steady window"] = window
         self.result["steady per hour"] = {k: round(v * hourly, 3) for k, v in per_run.items()}
+
+    @staticmethod
+    def shipped_gaps(inst, units):
+        """Seconds between one refresh unit's consecutive starts since boot, at the shipped
+        timer: what the hourly scaling (runs_per_hour) assumes, as this boot saw it."""
+        out = inst.out("journalctl -b --no-pager -o short-monotonic %s | grep ' Starting '" % units)
+        starts = {}
+        for match in re.finditer(r"^\[\s*([\d.]+)\] \S+ systemd\[1\]: Starting (\S+)", out, re.M):
+            starts.setdefault(match.group(2), []).append(float(match.group(1)))
+        return sorted(round(later - earlier, 1) for times in starts.values() for earlier, later in zip(times, times[1:]))
 
     # The services a refresh makes work, by name: systemd itself (timers, unit starts),
     # networkd (reloads), journald, udev, D-Bus and resolved. Not all of system.slice: what

@@ -62,7 +62,8 @@ NOT_AHEAD = {
     "new secondary address":
         "timer-bound for every tool that follows IMDS (EC2 sends no event for a new secondary address): ec2-netgen's "
         "timer fires 60 s after its last run plus up to 15 s of random spread (so a fleet does not poll IMDS in step), "
-        "amazon-ec2-net-utils' per-ENI timers 60 s after each run ends. What would make it ahead: a shorter interval, "
+        "amazon-ec2-net-utils' per-ENI timers 60 s after each run ends, at the host's fixed point in the next minute "
+        "(systemd's default AccuracySec). What would make it ahead: a shorter interval, "
         "paid for in IMDS requests (the row above)",
     "first boot drops":
         "the goal is 0: at a new instance's first boot (no cache) ec2-netgen's catch-all gives the second ENI its DHCP "
@@ -181,8 +182,10 @@ def render(results, tools, image, rounds, quick, parallel=1):
         "secondary address, published in IMDS → its first reply; steady state, a %d s window with the tool's timers "
         "stopped, then %d s with its refresh timer at 5 s: per refresh run, its CPU (its refresh service in a "
         "slice of its own: the slice's cgroup), the CPU of the services a refresh makes work (pid 1, networkd, journald, udevd, D-Bus, resolved: their cgroups), the IMDS requests and packets, journal lines and processes forked beyond the stopped window, times the runs "
-        "an hour has at the shipped interval (ec2-netgen: one timer, 60 s; amazon-ec2-net-utils: one per ENI, 60 s "
-        "after each run ends; 2 ENIs); boot cost, systemd's own timestamps of the targets. \"never\": at boot, no reply "
+        "an hour has at the shipped interval (ec2-netgen: one timer, 60 s after each run began plus 0 to 15 s, 53 runs; "
+        "amazon-ec2-net-utils: one per ENI, 60 s after each run ends at systemd's default AccuracySec of a minute, "
+        "which waits for the host's fixed point in the next minute: one run per 120 s, 30 per ENI; 2 ENIs; the "
+        "intervals each round saw are listed below the table); boot cost, systemd's own timestamps of the targets. \"never\": at boot, no reply "
         "%d s after the latest first reply of the other addresses; after an attach or a new address, none within %d s "
         "or %d s; a detach whose leftovers are still there after %d s is listed with them."
         % (((30, 30) if quick else (60, 60)) + (BOOT_GRACE, WAIT_ATTACH, WAIT_ADDRESS, WAIT_DETACH)),
@@ -227,6 +230,15 @@ def render(results, tools, image, rounds, quick, parallel=1):
     if unfinished:
         text += ["", "Boots still starting up %d s after every address answered (`systemctl is-system-running --wait`), "
                  "with the jobs still running:" % STARTUP_WAIT, ""] + unfinished
+    gaps = []
+    for name in names:
+        seen = [g for r in results if r["tool"] == name for g in r.get("steady shipped gaps") or []]
+        if seen:
+            gaps.append("- %s: median %.1f s (%.1f–%.1f s, %d intervals)" % (name, statistics.median(seen), min(seen), max(seen), len(seen)))
+    if gaps:
+        text += ["", "Seconds between two starts of one refresh service at the shipped timer, from each round's journal "
+                 "before the steady-state window (the hourly scaling above assumes 67.5 s for ec2-netgen, 120 s per ENI "
+                 "for amazon-ec2-net-utils):", ""] + gaps
     if behind:
         text += ["", "Where ec2-netgen is not ahead (or short of its goal) in this run, why, and what would make it so:", ""] + behind
     if errors:
