@@ -4,6 +4,7 @@ tool's (the floor excluded: it does not route by source)."""
 import os, re, statistics, time
 
 from booted_run import BOOT_GRACE, STARTUP_WAIT, WAIT_ADDRESS, WAIT_ATTACH, WAIT_DETACH
+from booted_tools import TOOLS
 
 # (row, result key, unit)
 ROWS = [
@@ -60,14 +61,14 @@ NOT_AHEAD = {
     ("steady per hour", "imds requests"):
         "each ec2-netgen refresh reads, for the whole instance, a session token, the instance id, the MAC list, each "
         "ENI's listing (which keys exist), each ENI's changing keys (addresses, prefixes, Elastic IPs) and the VPC's "
-        "CIDR blocks: 11 requests a run with 2 dual-stack ENIs, about 53 runs an hour. amazon-ec2-net-utils reads 3.5 "
-        "(2.4.1) to 4.6 (2.7.4) per ENI and run, and its timers run each ENI's refresh once per 120 s (systemd's default "
-        "AccuracySec, above), 60 ENI-runs an hour here. Keeping the token across runs, skipping the instance id within "
-        "a boot and reading the VPC's blocks less often would save 4 of the 11; what one poll must read at least to "
-        "notice any change (the MAC list, and per ENI its listing and its addresses: 7 with 2 dual-stack ENIs) comes to "
-        "373 an hour at ec2-netgen's interval and 210 at the peer's 120 s: level with the peer at equal freshness, not "
-        "ahead. A tenth of the peer's (the issue's goal) takes an interval ten times the peer's, which makes the "
-        "new-address row slower by as much: the trade-off between the two goals is the project's to choose",
+        "CIDR blocks: 11 requests a run with 2 dual-stack ENIs, 53 runs an hour. amazon-ec2-net-utils reads 3.5 "
+        "(2.4.1) to 4.6 (2.7.4) per ENI and run, 7 to 9 for the two ENIs, each ENI's timer firing about as often as "
+        "ec2-netgen's (the intervals below the table). Keeping the token across runs, skipping the instance id within a "
+        "boot and reading the VPC's blocks less often would save 4 of the 11; what one poll must read at least to "
+        "notice any change (the MAC list, and per ENI its listing and its addresses) is 7 with 2 dual-stack ENIs: "
+        "level with the peer per poll. So ahead takes fewer polls than the peer, and a tenth of the peer's (the issue's "
+        "goal) an interval ten times the peer's, which makes the new-address row slower by as much: the trade-off "
+        "between the two goals is the project's to choose",
     "hot attach drops":
         "the goal is 0: since 0.8.0 a new NIC comes up without an address until its own file is written (the catch-all "
         "in /run, NewLinks), and since 0.9.0 its static addresses come only after its rules and table (a first file "
@@ -113,14 +114,41 @@ NOT_AHEAD = {
 
 def value(result, key, results=()):
     """A result's figure for a row; ("beyond the floor", k): its k minus the floor's median k
-    in this run (None without a floor)."""
+    in this run (None without a floor); ("steady per hour", k): at the runs an hour the run
+    saw (`hourly_factor`)."""
     if isinstance(key, tuple) and key[0] == "beyond the floor":
         floor = [r[key[1]] for r in results if r["tool"] == "floor" and r.get(key[1]) is not None]
         mine = result.get(key[1])
         return None if mine is None or not floor or result["tool"] == "floor" else mine - statistics.median(floor)
     if isinstance(key, tuple):
-        return (result.get(key[0]) or {}).get(key[1])
+        figure = (result.get(key[0]) or {}).get(key[1])
+        if figure is not None and key[0] == "steady per hour":
+            figure *= hourly_factor(result["tool"], results)
+        return figure
     return result.get(key)
+
+
+# The hourly rows are a refresh run's cost times the runs an hour has at the shipped timer.
+# A round stores them at the interval the tool's units give (booted_tools, runs_per_hour);
+# where the rounds saw a tool's timer fire at least MIN_GAPS times over before the
+# steady-state window, the median interval seen there sets the runs instead.
+MIN_GAPS = 2
+
+
+def observed_interval(name, results):
+    """The median seconds between two starts of one refresh unit over the rounds, or None."""
+    gaps = [g for r in results if r["tool"] == name for g in r.get("steady shipped gaps") or []]
+    return statistics.median(gaps) if len(gaps) >= MIN_GAPS else None
+
+
+def hourly_factor(name, results):
+    tool = next((t for t in TOOLS if t.name == name), None)
+    interval = observed_interval(name, results)
+    if tool is None or interval is None or not tool.runs_per_hour(1):
+        return 1.0
+    # Per-ENI timers (the peer's) run once per ENI: the runs per ENI scale with 2 ENIs.
+    timers = round(tool.runs_per_hour(2) / tool.runs_per_hour(1))
+    return timers * 3600 / interval / tool.runs_per_hour(2)
 
 
 def stage_seconds(chain, unit):
@@ -226,9 +254,11 @@ def render(results, tools, image, rounds, quick, parallel=1):
         "secondary address, published in IMDS → its first reply; steady state, a %d s window with the tool's timers "
         "stopped, then %d s with its refresh timer at 5 s: per refresh run, its CPU (its refresh service in a "
         "slice of its own: the slice's cgroup), the CPU of the services a refresh makes work (pid 1, networkd, journald, udevd, D-Bus, resolved: their cgroups), the IMDS requests and packets, journal lines and processes forked beyond the stopped window, times the runs "
-        "an hour has at the shipped interval (ec2-netgen: one timer, 60 s after each run began plus 0 to 15 s, 53 runs; "
-        "amazon-ec2-net-utils: one per ENI, 60 s after each run ends at systemd's default AccuracySec of a minute, "
-        "which waits for the host's fixed point in the next minute: one run per 120 s, 30 per ENI; 2 ENIs); boot cost, systemd's own timestamps of the targets. \"never\": at boot, no reply "
+        "an hour has at the shipped timer with 2 ENIs: the interval the rounds saw it fire at before the window where "
+        "they saw it at least twice (listed below the table), else the one its units give (ec2-netgen: one timer, 60 s "
+        "after each run began plus 0 to 15 s, 67.5 s on average; amazon-ec2-net-utils: one per ENI, 60 s after each "
+        "run ends, at systemd's default AccuracySec of a minute, which lets it wait up to the host's fixed point in the "
+        "next minute: 120 s at most); boot cost, systemd's own timestamps of the targets. \"never\": at boot, no reply "
         "%d s after the latest first reply of the other addresses; after an attach or a new address, none within %d s "
         "or %d s; a detach whose leftovers are still there after %d s is listed with them."
         % (((30, 30) if quick else (60, 60)) + (BOOT_GRACE, WAIT_ATTACH, WAIT_ADDRESS, WAIT_DETACH)),
@@ -286,14 +316,18 @@ def render(results, tools, image, rounds, quick, parallel=1):
         text += ["", "Boots still starting up %d s after every address answered (`systemctl is-system-running --wait`), "
                  "with the jobs still running:" % STARTUP_WAIT, ""] + unfinished
     gaps = []
-    for name in names:
-        seen = [g for r in results if r["tool"] == name for g in r.get("steady shipped gaps") or []]
-        if seen:
-            gaps.append("- %s: median %.1f s (%.1f–%.1f s, %d intervals)" % (name, statistics.median(seen), min(seen), max(seen), len(seen)))
+    for tool in tools:
+        seen = [g for r in results if r["tool"] == tool.name for g in r.get("steady shipped gaps") or []]
+        if not tool.runs_per_hour(1):
+            continue
+        used = observed_interval(tool.name, results)
+        runs = (tool.runs_per_hour(2) * hourly_factor(tool.name, results))
+        gaps.append("- %s: %s; the hourly rows use %s, %.1f runs an hour" % (
+            tool.name, "median %.1f s (%.1f–%.1f s, %d intervals)" % (statistics.median(seen), min(seen), max(seen), len(seen))
+            if seen else "none seen", "that median" if used else "its units' interval", runs))
     if gaps:
         text += ["", "Seconds between two starts of one refresh service at the shipped timer, from each round's journal "
-                 "before the steady-state window (the hourly scaling above assumes 67.5 s for ec2-netgen, 120 s per ENI "
-                 "for amazon-ec2-net-utils):", ""] + gaps
+                 "before the steady-state window (which most rounds reach before any timer fired twice):", ""] + gaps
     if behind:
         text += ["", "Where ec2-netgen is not ahead (or short of its goal) in this run, why, and what would make it so:", ""] + behind
     if errors:
