@@ -9,7 +9,7 @@ struct EC2Netgen: ParsableCommand {
         discussion: """
             Exit status: 0 ok; 1 runtime failure (IMDS, D-Bus, I/O); 2 bad usage or bad input.
             """,
-        version: "0.10.0",
+        version: "0.10.1",
         subcommands: [PlanCommand.self, ApplyCommand.self, FetchCommand.self, StatusCommand.self, LinksCommand.self, ExplainCommand.self]
     )
 }

@@ -111,8 +111,17 @@ struct SystemdIMDSTests {
             let prohibited = sections.filter { $0.name == "Route" && $0.entries.contains { $0.key == "Type" && $0.value == "prohibit" } }
             #expect(prohibited.map { $0.entries.first?.value } == ["169.254.169.254", "fd00:ec2::254"], "\(file.name)")
             let marked = sections.filter { $0.name == "RoutingPolicyRule" && $0.entries.contains { $0.key == "FirewallMark" } }
-            #expect(marked.count == 2, "\(file.name): one mark rule per family")
-            #expect(marked.allSatisfy { $0.entries.contains { $0.key == "Priority" && $0.value == "9000" } })
+            let bySource = marked.filter { $0.entries.contains { $0.key == "From" } }
+            let markOnly = marked.filter { !$0.entries.contains { $0.key == "From" } }
+            #expect(markOnly.count == 2, "\(file.name): one mark rule per family")
+            #expect(markOnly.allSatisfy { $0.entries.contains { $0.key == "Priority" && $0.value == "9000" } })
+            // Each of the ENI's addresses sends marked packets through its own table, before the
+            // mark rule: the IPv4 address of this ENI included (imdsSourceRules).
+            let table = file.name.hasSuffix("01.network") ? "10000" : "10001"
+            #expect(!bySource.isEmpty && bySource.allSatisfy {
+                $0.entries.contains { $0.key == "Priority" && $0.value == "8999" } && $0.entries.contains { $0.key == "Table" && $0.value == table }
+            }, "\(file.name): \(bySource)")
+            #expect(bySource.contains { $0.entries.contains { $0.key == "Family" && $0.value == "ipv4" } }, "\(file.name)")
         }
         let catchAll = try #require(artifacts.first { $0.name == Artifact.catchAllName })
         #expect(catchAll.contents.contains("Type=prohibit"))

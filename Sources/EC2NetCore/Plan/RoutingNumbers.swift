@@ -33,9 +33,9 @@ extension RoutingNumbers {
     /// socket bound to an ENI's address still reaches IMDS. systemd-imdsd's own file
     /// gives it no priority, so the kernel would number it after whatever rules exist.
     public static let imdsRulePriority = 9000
-    /// Where systemd-imds runs: `from ADDR fwmark 0x7FFF0815 lookup T` for each IPv6
-    /// address of an ENI, before the mark rule, so a marked IPv6 packet with that source
-    /// leaves through its own ENI (imdsSourceRules).
+    /// Where systemd-imds runs: `from ADDR fwmark 0x7FFF0815 lookup T` for each address of
+    /// an ENI, before the mark rule, so a marked packet with that source leaves through its
+    /// own ENI (imdsSourceRules).
     public static let imdsSourceRulePriority = 8999
     /// Where IMDS is locked: `to IMDS prohibit`, right after the mark rule.
     public static let imdsProhibitRulePriority = 9001

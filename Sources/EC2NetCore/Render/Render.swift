@@ -240,24 +240,29 @@ func imdsSections(_ file: inout INIWriter, _ imds: IMDSNetworking, metric: Int?,
     }
 }
 
-/// Where systemd-imds runs, a marked IPv6 packet that already has one of the ENI's
-/// addresses as its source looks up the ENI's own table, before the daemon's. Why: the
-/// kernel sends an IPv6 TCP segment of a socket that no longer exists as such (the ACK of
-/// a TIME_WAIT socket, a reset) with the socket's interface as a preference only, so
-/// the daemon's table, which holds a route to IMDS per ENI, gave it the route with the
-/// lowest metric: the primary's. The scenario suite saw the ACKs of IPv6 IMDS connections
-/// bound to the second ENI leave through the primary, where the VPC drops them. IPv4
-/// keeps to the socket's interface, so it needs no such rule.
+/// Where systemd-imds runs, a marked packet that already has one of the ENI's addresses as
+/// its source looks up the ENI's own table, before the daemon's. The daemon's table holds a
+/// route to IMDS per ENI, and a lookup there without an output interface takes the one with
+/// the lowest metric, the primary's, whatever the source; the VPC drops what leaves an ENI
+/// with another ENI's address. Such lookups happen in both families: IPv6 sends a segment
+/// of a socket that no longer exists as such (the ACK of a TIME_WAIT socket, a reset) with
+/// the socket's interface as a preference only (the scenario suite saw those ACKs leave
+/// through the primary); and TCP routes a connection again, with its source and mark but
+/// without the interface systemd-imdsd scopes it to (IP_UNICAST_IF counts only at connect),
+/// whenever a route change invalidates its cached route, as every networkd reload that
+/// touches a route does (the VM suite saw a FIN from the second ENI's IPv4 address leave
+/// through the primary during a hot attach). A socket bound only to an ENI's address is
+/// routed this way from its first packet.
 func imdsSourceRules(_ file: inout INIWriter, _ imds: IMDSNetworking, interface: InterfacePlan) {
     guard imds != .off else { return }
     var sources: [IPPrefix] = []
-    for rule in interface.rules where rule.family == .ipv6 {
+    for rule in interface.rules {
         if let from = rule.from, !sources.contains(from) { sources.append(from) }
     }
     for source in sources.sorted() {
         file.section("RoutingPolicyRule")
         file.entry("From", source)
-        file.entry("Family", "ipv6")
+        file.entry("Family", source.family.rawValue)
         file.entry("FirewallMark", RoutingNumbers.imdsTable)
         file.entry("Table", interface.table)
         file.entry("Priority", RoutingNumbers.imdsSourceRulePriority)
