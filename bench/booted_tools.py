@@ -51,10 +51,13 @@ class Tool:
 
 def peer(name, label, packages):
     """amazon-ec2-net-utils installed with apt from these packages: one refresh timer per ENI,
-    OnUnitInactiveSec=60 with systemd's default AccuracySec=1min, which places each elapse at
-    the host's one fixed point in the minute after it (systemd.timer(5)): 60 s after a run
-    ends is past that minute's point, so the next run starts 120 s after the last began, 30
-    an hour per ENI. The round records the gaps it saw ("steady shipped gaps")."""
+    OnUnitInactiveSec=60 with systemd's default AccuracySec=1min, which lets systemd delay
+    each elapse to the host's fixed point in the minute after it (systemd.timer(5)), so a
+    run starts 60 to 120 s after the last one ended. `runs_per_hour` takes the upper bound
+    (30 an hour per ENI), which favours the peer; where the rounds saw the shipped timers
+    fire twice ("steady shipped gaps"), the table scales by the interval they saw (70-79 s
+    between starts in the guests of 2026-12-06, which wake pid 1 more often than an idle
+    instance)."""
     return Tool(name, label, NETWORK_OFF + " && apt-get install -y " + packages + " && " + PEER_NETWORK_MATCH,
                 timer="refresh-policy-routes@*.timer",
                 short_timer={"refresh-policy-routes@.timer":
@@ -82,6 +85,14 @@ TOOLS = [
          NETWORK_OFF + " && printf '[Match]\\nType=ether\\n\\n[Network]\\nDHCP=yes\\n' > /etc/systemd/network/80-bench-floor.network",
          routes_other_subnets=False, follows_imds=False),
 ]
+
+
+def upstream_peer_identity():
+    """What the upstream peer's .deb is built from (dpkg-buildpackage's output differs from
+    build to build): the release tag and its commit."""
+    commit = subprocess.run(["git", "-C", PEER_GIT, "rev-parse", PEER_TAG + "^{commit}"], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    return "amazon-ec2-net-utils %s %s (dpkg-buildpackage -uc -us -b)" % (PEER_TAG, commit)
 
 
 def upstream_peer_deb():
